@@ -1,0 +1,149 @@
+"""Column contracts of every frame the core accepts or returns, validated at the boundary.
+
+Frames are long-format pandas DataFrames. Dates are day-precision ``datetime64[ns]`` columns
+(``NaT`` when unknown) so the core can vectorise over them; scalar dates passed to functions are
+``datetime.date``. Hours are floats. Must not import ``bot``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+
+FULL_WEEK = "1111100"  # Monday..Sunday working-day mask: Mon-Fri on, Sat/Sun off.
+
+
+class FrameError(ValueError):
+    """A frame does not satisfy its contract; the message names the frame, column and rows."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str  # "str", "str?", "float", "float?", "date?", "bool", "list"
+
+
+PEOPLE: tuple[Column, ...] = (
+    Column("gid", "str"),
+    Column("name", "str"),
+    Column("email", "str?"),
+    Column("team", "str?"),
+    Column("weekly_capacity_h", "float"),
+    Column("workdays", "str"),  # 7-character mask Mon..Sun, "1" = working day
+    Column("timezone", "str?"),
+    Column("country", "str?"),  # ISO 3166 alpha-2 for public holidays; None = no holidays
+    Column("skills", "list"),  # tuple of (skill, level 1..5)
+    Column("is_active", "bool"),
+)
+
+TASKS: tuple[Column, ...] = (
+    Column("gid", "str"),
+    Column("name", "str"),
+    Column("assignee_gid", "str?"),
+    Column("project_gid", "str?"),
+    Column("section", "str?"),
+    Column("start_on", "date?"),
+    Column("due_on", "date?"),
+    Column("estimate_h", "float?"),  # total planned effort
+    Column("actual_h", "float?"),  # time tracked so far
+    Column("remaining_h", "float?"),  # open effort still to do; NaN = unestimated
+    Column("completed", "bool"),
+    Column("completed_at", "date?"),
+    Column("created_at", "date?"),
+    Column("modified_at", "date?"),
+    Column("priority", "str?"),
+    Column("required_skills", "list"),  # tuple of skill names
+    Column("depends_on", "list"),  # tuple of task gids this task waits for
+    Column("locked", "bool"),  # never moved by the rebalancer
+    Column("url", "str?"),
+)
+
+TIME_OFF: tuple[Column, ...] = (
+    Column("person_gid", "str"),
+    Column("start_on", "date?"),
+    Column("end_on", "date?"),
+    Column("hours_per_day", "float?"),  # NaN = the whole working day
+)
+
+LOAD: tuple[Column, ...] = (
+    Column("person_gid", "str"),
+    Column("week_start", "date?"),
+    Column("capacity_h", "float"),
+    Column("committed_h", "float"),
+    Column("utilisation", "float?"),  # committed / capacity; NaN when capacity is zero
+    Column("status", "str"),  # over | at_risk | ok | under | off
+    Column("overdue_h", "float"),  # part of committed_h that was already overdue
+)
+
+CONTRACTS: Mapping[str, tuple[Column, ...]] = {
+    "people": PEOPLE,
+    "tasks": TASKS,
+    "time_off": TIME_OFF,
+    "load": LOAD,
+}
+
+
+def empty(contract: str) -> pd.DataFrame:
+    """An empty frame with the columns and dtypes of ``contract``."""
+    return validate(contract, pd.DataFrame({c.name: [] for c in CONTRACTS[contract]}))
+
+
+def validate(contract: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``frame`` coerced to ``contract``, or raise :class:`FrameError`.
+
+    Extra columns are kept; missing columns, nulls in required columns, unparseable dates and
+    non-numeric hours are errors that name the first offending rows.
+    """
+    columns = CONTRACTS[contract]
+    missing = [c.name for c in columns if c.name not in frame.columns]
+    if missing:
+        raise FrameError(f"{contract}: missing column(s) {', '.join(missing)}")
+    out = frame.copy()
+    for col in columns:
+        out[col.name] = _coerce(contract, col, out[col.name])
+    return out.reset_index(drop=True)
+
+
+def _coerce(contract: str, col: Column, values: pd.Series) -> pd.Series:
+    where = f"{contract}.{col.name}"
+    if col.kind in ("str", "str?"):
+        result = values.astype(object).where(values.notna(), None)
+        if col.kind == "str":
+            _require(where, result.isna(), "must not be empty")
+        return result.map(lambda v: None if v is None else str(v)).astype(object)
+    if col.kind in ("float", "float?"):
+        result = pd.to_numeric(values, errors="coerce").astype("float64")
+        _require(where, result.isna() & values.notna(), "must be a number")
+        if col.kind == "float":
+            _require(where, result.isna(), "must not be empty")
+        return result
+    if col.kind == "date?":
+        result = pd.to_datetime(values, errors="coerce", utc=False, format="mixed")
+        if isinstance(result.dtype, pd.DatetimeTZDtype):
+            result = result.dt.tz_convert(None)
+        _require(where, result.isna() & values.notna(), "must be a date")
+        return result.dt.normalize().astype("datetime64[ns]")
+    if col.kind == "bool":
+        _require(where, values.isna(), "must be true or false")
+        return values.astype(bool)
+    if col.kind == "list":
+        return values.map(_as_tuple).astype(object)
+    raise AssertionError(f"unknown column kind {col.kind}")
+
+
+def _as_tuple(value: object) -> tuple[object, ...]:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ()
+    if isinstance(value, tuple):
+        return value
+    if isinstance(value, list | set | frozenset):
+        return tuple(value)
+    raise FrameError(f"expected a list, got {value!r}")
+
+
+def _require(where: str, bad: pd.Series, what: str) -> None:
+    if bool(bad.any()):
+        rows = [int(i) for i in bad[bad].index[:5]]
+        raise FrameError(f"{where} {what} (rows {rows})")
