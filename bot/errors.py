@@ -1,15 +1,15 @@
 """One exception tree for the shell; every error a user can cause has a friendly message.
 
-    CopilotError                      base; ``user_message`` is safe to show in Slack
-    ├── ConfigError                   settings missing or malformed (lists every problem)
-    ├── AsanaError                    Asana could not answer
-    │   ├── AsanaAuthError            token rejected (401/403)
-    │   ├── AsanaNotFound             a gid that does not exist (404)
-    │   ├── AsanaRateLimited          429 after our retries
-    │   └── AsanaUnavailable          network failure, timeout or 5xx after retries
-    ├── StoreError                    the state store failed (SQLite or Redis)
-    ├── LockNotAcquired               somebody else holds the lock
-    └── LookupFailed                  a team, person or task the user named is unknown
+CopilotError                      base; ``user_message`` is safe to show in Slack
+├── ConfigError                   settings missing or malformed (lists every problem)
+├── AsanaError                    Asana could not answer
+│   ├── AsanaAuthError            token rejected (401/403)
+│   ├── AsanaNotFound             a gid that does not exist (404)
+│   ├── AsanaRateLimited          429 after our retries
+│   └── AsanaUnavailable          network failure, timeout or 5xx after retries
+├── StoreError                    the state store failed (SQLite or Redis)
+├── LockNotAcquired               somebody else holds the lock
+└── LookupFailed                  a team, person or task the user named is unknown
 """
 
 from __future__ import annotations

@@ -1,0 +1,108 @@
+"""Frozen domain values shared by services, Slack and the CLI (no I/O, no behaviour)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class CustomField:
+    """An Asana custom field the product reads; ``unit_h`` converts its number to hours."""
+
+    gid: str
+    name: str
+    subtype: str
+    unit_h: float = 1.0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything read from Asana in one sync, in the frame contracts of ``forecasting``."""
+
+    workspace_gid: str
+    synced_at: datetime
+    today: date
+    people: pd.DataFrame
+    tasks: pd.DataFrame
+    time_off: pd.DataFrame
+    teams: tuple[str, ...]
+    projects: Mapping[str, str]  # gid -> name
+    effort_field: CustomField | None
+    skills_field: CustomField | None
+    api_calls: int
+    warnings: tuple[str, ...] = ()
+    digest: str = field(default="", compare=False)
+
+    def content_hash(self) -> str:
+        """A short hash of the frames' content: the evidence a forecast was computed from."""
+        if self.digest:
+            return self.digest
+        h = hashlib.sha256()
+        for frame in (self.people, self.tasks, self.time_off):
+            hashed = pd.util.hash_pandas_object(frame.astype(str), index=False)
+            h.update(hashed.to_numpy().tobytes())
+        return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class WeekCell:
+    """One person-week of a workload table."""
+
+    week_start: date
+    capacity_h: float
+    committed_h: float
+    utilisation: float | None
+    status: str  # over | at_risk | ok | under | off
+    overdue_h: float
+
+
+@dataclass(frozen=True)
+class TopTask:
+    """A task that drives a person's load, with a link to it in Asana."""
+
+    gid: str
+    name: str
+    hours: float
+    url: str | None
+
+
+@dataclass(frozen=True)
+class PersonRow:
+    """One person in a workload table."""
+
+    gid: str
+    name: str
+    email: str | None
+    weeks: tuple[WeekCell, ...]
+    top_tasks: tuple[TopTask, ...]
+
+
+@dataclass(frozen=True)
+class QualityNote:
+    """Data-quality gaps in what the table is based on (counts of tasks)."""
+
+    unestimated: int = 0
+    undated: int = 0
+    unassigned: int = 0
+    overdue: int = 0
+    invalid: int = 0
+    outside_scope: int = 0
+
+
+@dataclass(frozen=True)
+class WorkloadReport:
+    """The answer to "how loaded is this team / person over the next weeks"."""
+
+    title: str
+    team: str | None
+    week_starts: tuple[date, ...]
+    rows: tuple[PersonRow, ...]
+    quality: QualityNote
+    synced_at: datetime
+    snapshot_hash: str
+    project_links: tuple[tuple[str, str], ...] = ()  # (name, url)

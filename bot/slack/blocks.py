@@ -1,0 +1,106 @@
+"""Block Kit builders: domain values in, Slack block dicts out (no I/O).
+
+Slack caps a message at 50 blocks, section text at 3,000 characters and headers at 150, so the
+builders budget for those; untrusted text (names, task titles) is escaped before it is shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.domain import PersonRow, WorkloadReport
+from bot.slack import messages
+from bot.slack.messages import escape
+
+Block = dict[str, Any]
+MAX_BLOCKS = 50
+MAX_ROWS = MAX_BLOCKS - 8  # header, context, divider, legend, quality, links, overflow note
+
+
+def help_blocks() -> list[Block]:
+    """The ``/capacity help`` answer."""
+    return [_section(messages.HELP)]
+
+
+def text_blocks(text: str) -> list[Block]:
+    """A plain one-section answer (errors, hints)."""
+    return [_section(text[:3000])]
+
+
+def workload_blocks(report: WorkloadReport) -> list[Block]:
+    """A header, one row per person (most loaded first), a legend and a data-quality footer."""
+    weeks = " · ".join(f"W{w.isocalendar().week} ({w:%d %b})" for w in report.week_starts)
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": report.title[:150]}},
+        _context(f"{weeks}  ·  Asana synced {report.synced_at:%d %b %H:%M} UTC"),
+        {"type": "divider"},
+    ]
+    rows = sorted(report.rows, key=_peak, reverse=True)
+    blocks += [_person(row) for row in rows[:MAX_ROWS]]
+    if len(rows) > MAX_ROWS:
+        blocks.append(_context(f"…and {len(rows) - MAX_ROWS} more people not shown."))
+    if not rows:
+        blocks.append(_section("Nobody in this team has capacity or work in these weeks."))
+    blocks.append(_context(messages.LEGEND))
+    blocks.append(_context(_quality_line(report)))
+    if report.project_links:
+        links = " · ".join(f"<{url}|{escape(name)}>" for name, url in report.project_links[:10])
+        blocks.append(_context(f"Projects: {links}"))
+    return blocks
+
+
+def workload_text(report: WorkloadReport) -> str:
+    """The notification/fallback text of a workload message."""
+    over = [r.name for r in report.rows if any(w.status == "over" for w in r.weeks)]
+    if over:
+        return f"{report.title}: over capacity — {', '.join(over[:10])}"
+    return f"{report.title}: nobody over capacity"
+
+
+def _person(row: PersonRow) -> Block:
+    cells = []
+    for week in row.weeks:
+        emoji = messages.STATUS_EMOJI.get(week.status, "")
+        pct = "  —" if week.utilisation is None else f"{week.utilisation * 100:3.0f}%"
+        cells.append(f"{emoji} `{pct}`")
+    text = f"*{escape(row.name)}*\n" + "  ".join(cells)
+    if row.top_tasks:
+        tops = " · ".join(
+            (f"<{t.url}|{escape(_short(t.name))}>" if t.url else escape(_short(t.name)))
+            + f" {t.hours:.0f}h"
+            for t in row.top_tasks[:3]
+        )
+        text += f"\n_top:_ {tops}"
+    return _section(text[:3000])
+
+
+def _quality_line(report: WorkloadReport) -> str:
+    q = report.quality
+    parts = [
+        (q.unestimated, "unestimated (not counted)"),
+        (q.undated, "without due date (not counted)"),
+        (q.overdue, "overdue (counted this week)"),
+        (q.unassigned, "unassigned"),
+        (q.invalid, "with invalid dates or estimates"),
+        (q.outside_scope, "assigned outside these teams"),
+    ]
+    shown = [f"{n} {label}" for n, label in parts if n]
+    if not shown:
+        return ":white_check_mark: Data quality: every open task has an estimate and a due date."
+    return ":warning: Open tasks " + "; ".join(shown) + "."
+
+
+def _peak(row: PersonRow) -> float:
+    return max((w.utilisation or 0.0 for w in row.weeks), default=0.0)
+
+
+def _short(name: str, limit: int = 60) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
