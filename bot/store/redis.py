@@ -1,0 +1,217 @@
+"""``RedisStore``: the shared ``Store`` on Redis, for many web and worker processes.
+
+Implements ``bot.store.ports.Store`` with the same semantics as ``SqliteStore``; must not import it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import secrets
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
+
+from bot.errors import LockNotAcquired, StoreError
+
+logger = logging.getLogger(__name__)
+
+# Delete the lock only if it still holds our token: one round trip, so no other owner can slip
+# in between the check and the delete.
+_RELEASE_IF_OWNER = """
+if redis.call("GET", KEYS[1]) == ARGV[1] then
+    return redis.call("DEL", KEYS[1])
+end
+return 0
+"""
+
+# Lock polling backoff, in seconds: the same schedule as SqliteStore.
+_POLL_FIRST_S = 0.005
+_POLL_MAX_S = 0.1
+
+
+class RedisStore:
+    """The ``Store`` port on Redis; every process pointing at one URL and prefix shares state.
+
+    Values live at ``{prefix}kv:{key}`` and locks at ``{prefix}lock:{name}``, so a key and a lock
+    with the same name never collide (as in SQLite's separate tables). A lock is a ``SET NX PX``
+    holding a random owner token, released by a compare-and-delete script.
+
+    Args:
+        url: ``redis://`` or ``rediss://`` URL; its password never appears in an error.
+        prefix: Namespace for every key, so deployments (or tests) can share one Redis.
+        client: A ready client to use instead of one built from ``url``; the caller closes it.
+        socket_timeout_s: Longest wait for a reply before ``StoreError``.
+        connect_timeout_s: Longest wait for a TCP connection before ``StoreError``.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "copilot:",
+        client: redis.Redis | None = None,
+        socket_timeout_s: float = 5.0,
+        connect_timeout_s: float = 2.0,
+    ) -> None:
+        parts = urlsplit(url)
+        try:
+            port = parts.port or 6379
+        except ValueError as exc:
+            raise ValueError(f"malformed Redis URL: bad port for host {parts.hostname!r}") from exc
+        self.address = f"{parts.hostname or 'localhost'}:{port}"
+        self.prefix = prefix
+        # redis-py sends the percent-decoded password; redact either spelling.
+        self._secrets = [s for s in {parts.password, unquote(parts.password or "")} if s]
+        self._owns_client = client is None
+        if client is None:
+            # One retry, only on ConnectionError: that recovers a pooled connection the server
+            # closed. Never on timeouts: a timed-out SET NX may have been applied, and replaying it
+            # would turn the one winner of set_if_absent or a lock into a loser.
+            retry = Retry(
+                ExponentialWithJitterBackoff(cap=0.2, base=0.02),
+                retries=1,
+                supported_errors=(redis.ConnectionError,),
+            )
+            client = redis.Redis.from_url(
+                url,
+                socket_timeout=socket_timeout_s,
+                socket_connect_timeout=connect_timeout_s,
+                retry=retry,
+                health_check_interval=30,
+                decode_responses=True,
+            )
+        self._client = client
+        self._release_script = client.register_script(_RELEASE_IF_OWNER)
+
+    def __repr__(self) -> str:
+        return f"RedisStore({self.address!r}, prefix={self.prefix!r})"
+
+    def get(self, key: str) -> Any | None:
+        """The value stored at ``key``, or ``None`` when absent or expired."""
+        with self._failures("get"):
+            raw = self._client.get(self._key(key))
+        if raw is None:
+            return None
+        return json.loads(raw)
+
+    def set(self, key: str, value: Any, *, ttl_s: float | None = None) -> None:
+        """Store ``value`` at ``key``, replacing any value and any earlier expiry."""
+        encoded = _encode(key, value)
+        px = None if ttl_s is None else _millis(ttl_s)
+        with self._failures("set"):
+            self._client.set(self._key(key), encoded, px=px)
+
+    def delete(self, key: str) -> bool:
+        """Remove ``key``; True when a live (unexpired) value was removed."""
+        with self._failures("delete"):
+            return self._client.delete(self._key(key)) == 1
+
+    def set_if_absent(self, key: str, value: Any, *, ttl_s: float | None = None) -> bool:
+        """Atomically store ``value`` only when ``key`` is absent or expired; True if stored."""
+        encoded = _encode(key, value)
+        px = None if ttl_s is None else _millis(ttl_s)
+        with self._failures("set_if_absent"):
+            return bool(self._client.set(self._key(key), encoded, px=px, nx=True))
+
+    @contextmanager
+    def lock(self, name: str, *, ttl_s: float = 30.0, wait_s: float = 0.0) -> Iterator[None]:
+        """Hold the lock ``name`` for the ``with`` block, across every client of this Redis.
+
+        The lock expires after ``ttl_s`` seconds so a crashed holder cannot block forever; on
+        exit it is released only if this holder still owns it.
+
+        Raises:
+            LockNotAcquired: Another owner held it for all of ``wait_s`` seconds.
+        """
+        px = _millis(ttl_s)
+        owner = secrets.token_hex(16)
+        deadline = time.monotonic() + wait_s
+        pause = _POLL_FIRST_S
+        while not self._try_lock(name, owner, px):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise LockNotAcquired(
+                    f"lock {name!r} is held by another owner (waited {wait_s:g}s)",
+                    user_message="Someone else is doing this right now; try again in a moment.",
+                )
+            # Jitter keeps contending processes from polling in lockstep.
+            time.sleep(min(remaining, pause * random.uniform(0.5, 1.0)))
+            pause = min(pause * 2, _POLL_MAX_S)
+        try:
+            yield
+        except BaseException:
+            self._release_quietly(name, owner)
+            raise
+        self._release(name, owner)
+
+    def ping(self) -> None:
+        """Raise ``StoreError`` when Redis is unreachable or refuses our credentials."""
+        with self._failures("ping"):
+            self._client.ping()
+
+    def close(self) -> None:
+        """Close the connection pool, unless the client was handed in by the caller."""
+        if self._owns_client:
+            self._client.close()
+
+    def _try_lock(self, name: str, owner: str, px: int) -> bool:
+        with self._failures("lock"):
+            return bool(self._client.set(self._lock_key(name), owner, px=px, nx=True))
+
+    def _release(self, name: str, owner: str) -> None:
+        with self._failures("unlock"):
+            released = self._release_script(keys=[self._lock_key(name)], args=[owner])
+        if released == 0:
+            # Our TTL ran out and someone else may hold it now: theirs is not ours to release.
+            logger.warning("lock %r expired before release; it was not released", name)
+
+    def _release_quietly(self, name: str, owner: str) -> None:
+        # The block's own exception matters more than a failed release, and the TTL frees the
+        # lock anyway.
+        try:
+            self._release(name, owner)
+        except StoreError:
+            logger.warning("could not release lock %r; it will expire", name, exc_info=True)
+
+    def _key(self, key: str) -> str:
+        return f"{self.prefix}kv:{key}"
+
+    def _lock_key(self, name: str) -> str:
+        return f"{self.prefix}lock:{name}"
+
+    @contextmanager
+    def _failures(self, operation: str) -> Iterator[None]:
+        try:
+            yield
+        except redis.RedisError as exc:
+            detail = str(exc)
+            # Belt and braces: no redis-py message is known to echo the password; logs must not.
+            for secret in self._secrets:
+                detail = detail.replace(secret, "***")
+            raise StoreError(
+                f"redis {operation} failed on {self.address}: {type(exc).__name__}: {detail}",
+                user_message="The bot's state store is unavailable right now; please try again.",
+            ) from exc
+
+
+def _encode(key: str, value: Any) -> str:
+    try:
+        return json.dumps(value, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"value for key {key!r} is not JSON-serialisable: {exc}") from exc
+
+
+def _millis(ttl_s: float) -> int:
+    if not ttl_s > 0:
+        raise ValueError(f"ttl_s must be a positive number of seconds, got {ttl_s!r}")
+    # Round up: a TTL must never be shorter than asked for.
+    return max(1, math.ceil(ttl_s * 1000))
