@@ -60,6 +60,18 @@ class WeekCell:
     status: str  # over | at_risk | ok | under | off
     overdue_h: float
 
+    @property
+    def label(self) -> str:
+        """Utilisation as a 4-character cell: ``125%``, `` 40%``, ``  —`` or ``+8h``.
+
+        ``+8h`` is work planned in a week with no capacity (leave, holidays, not working).
+        """
+        if self.utilisation is not None:
+            return f"{self.utilisation * 100:3.0f}%"
+        if self.committed_h > 0:
+            return f"+{self.committed_h:.0f}h".rjust(4)
+        return "  —"
+
 
 @dataclass(frozen=True)
 class TopTask:

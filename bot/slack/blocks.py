@@ -61,8 +61,7 @@ def _person(row: PersonRow) -> Block:
     cells = []
     for week in row.weeks:
         emoji = messages.STATUS_EMOJI.get(week.status, "")
-        pct = "  —" if week.utilisation is None else f"{week.utilisation * 100:3.0f}%"
-        cells.append(f"{emoji} `{pct}`")
+        cells.append(f"{emoji} `{week.label}`")
     text = f"*{escape(row.name)}*\n" + "  ".join(cells)
     if row.top_tasks:
         tops = " · ".join(

@@ -10,7 +10,7 @@ WORKING = "Crunching the numbers…"
 HELP = f"""*Capacity Copilot* — who is overloaded in the coming weeks, from Asana.
 • `{COMMAND}` — your team, next 4 weeks
 • `{COMMAND} 6` — your team, next 6 weeks (1–{MAX_WEEKS})
-• `{COMMAND} team <name> [weeks]` — a team, e.g. `{COMMAND} team Platform 6`
+• `{COMMAND} team &lt;name&gt; [weeks]` — a team, e.g. `{COMMAND} team Platform 6`
 • `{COMMAND} @person [weeks]` — one person (a mention, an email or a name)
 • `{COMMAND} help` — this message
 Load = each open task's remaining estimate spread over the assignee's working days up to its due \
@@ -18,7 +18,8 @@ date, against their weekly capacity minus holidays and time off."""
 
 LEGEND = (
     ":red_circle: over capacity  :large_orange_circle: at risk (>85%)  "
-    ":large_green_circle: ok  :white_circle: under 50%  :heavy_minus_sign: not working"
+    ":large_green_circle: ok  :white_circle: under 50%  :heavy_minus_sign: not working  "
+    "`+8h` work planned in a week with no capacity"
 )
 
 STATUS_EMOJI = {

@@ -1,0 +1,363 @@
+"""Full snapshot of the Asana data the planner needs, read with few calls and no per-task calls.
+
+Reads teams and their members, the projects in scope, the workspace's custom fields, every open
+task plus recently completed history per project, and out-of-office entries per person; returns
+a ``Snapshot`` in the frame contracts of ``forecasting.frames``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+
+from bot.asana.client import AsanaGateway, Record
+from bot.domain import CustomField, Snapshot
+from bot.errors import AsanaAuthError, AsanaError, AsanaNotFound, LookupFailed
+from bot.roster import RosterEntry
+from forecasting import frames
+
+log = logging.getLogger(__name__)
+
+TASK_FIELDS = (
+    "name",
+    "resource_subtype",
+    "assignee",
+    "start_on",
+    "due_on",
+    "due_at",
+    "completed",
+    "completed_at",
+    "created_at",
+    "modified_at",
+    "actual_time_minutes",
+    "dependencies",
+    "memberships.project.name",
+    "memberships.section.name",
+    "custom_fields.number_value",
+    "custom_fields.enum_value.name",
+    "custom_fields.multi_enum_values.name",
+    "permalink_url",
+)
+FIELD_FIELDS = ("name", "resource_subtype", "format", "asana_created_field")
+
+
+@dataclass(frozen=True)
+class SyncScope:
+    """What to read: the workspace, and the teams/projects/fields the settings name."""
+
+    workspace_gid: str
+    teams: tuple[str, ...] = ()  # names or gids; empty = all teams
+    projects: tuple[str, ...] = ()  # gids; empty = portfolio, else the teams' projects
+    portfolio_gid: str = ""
+    effort_field: str = ""  # gid or name; empty = the "duration" field
+    effort_unit: str = "hours"  # for a plain number effort field
+    skills_field: str = "Skills"
+    history_days: int = 365
+    default_capacity_h: float = 40.0
+    default_country: str = ""
+    default_timezone: str = "UTC"
+
+
+def full_sync(
+    gateway: AsanaGateway,
+    scope: SyncScope,
+    *,
+    today: date,
+    now: datetime,
+    roster: Mapping[str, RosterEntry] | None = None,
+) -> Snapshot:
+    """Read everything in ``scope`` and return a validated snapshot.
+
+    Raises:
+        AsanaError: Asana could not answer (auth, network, rate limit).
+        LookupFailed: a configured team or project does not exist.
+    """
+    roster = roster or {}
+    calls_before = gateway.api_calls
+    warnings: list[str] = []
+    ws = scope.workspace_gid
+    teams = _teams(gateway, scope)
+    members: dict[str, Record] = {}
+    team_of: dict[str, str] = {}
+    for team in teams:
+        for user in gateway.list(
+            gateway.users.get_users, fields=("name", "email"), workspace=ws, team=team["gid"]
+        ):
+            members.setdefault(user["gid"], user)
+            team_of.setdefault(user["gid"], team["name"])
+    projects = _projects(gateway, scope, teams)
+    fields = gateway.list(
+        gateway.custom_fields.get_custom_fields_for_workspace, ws, fields=FIELD_FIELDS
+    )
+    effort = _effort_field(fields, scope, warnings)
+    skills = _named_field(fields, scope.skills_field)
+    since = (now - timedelta(days=scope.history_days)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    raw_tasks: dict[str, Record] = {}
+    for project_gid in projects:
+        for task in gateway.iterate(
+            gateway.tasks.get_tasks_for_project,
+            project_gid,
+            fields=TASK_FIELDS,
+            completed_since=since,
+        ):
+            raw_tasks.setdefault(task["gid"], task)
+    time_off_rows = _time_off(gateway, ws, members, today, warnings)
+    tasks = _tasks_frame(raw_tasks.values(), set(projects), effort, skills)
+    people = _people_frame(members, team_of, roster, tasks, scope)
+    snapshot = Snapshot(
+        workspace_gid=ws,
+        synced_at=now,
+        today=today,
+        people=frames.validate("people", people),
+        tasks=frames.validate("tasks", tasks),
+        time_off=frames.validate(
+            "time_off", pd.DataFrame(time_off_rows, columns=[c.name for c in frames.TIME_OFF])
+        ),
+        teams=tuple(t["name"] for t in teams),
+        projects=projects,
+        effort_field=effort,
+        skills_field=skills,
+        api_calls=gateway.api_calls - calls_before,
+        warnings=tuple(warnings),
+    )
+    log.info(
+        "asana sync: %d people, %d teams, %d projects, %d tasks, %d time-off entries, %d API calls",
+        len(snapshot.people),
+        len(teams),
+        len(projects),
+        len(snapshot.tasks),
+        len(snapshot.time_off),
+        snapshot.api_calls,
+    )
+    return snapshot
+
+
+def _teams(gateway: AsanaGateway, scope: SyncScope) -> list[Record]:
+    teams = gateway.list(
+        gateway.teams.get_teams_for_workspace, scope.workspace_gid, fields=("name",)
+    )
+    if not scope.teams:
+        return teams
+    wanted = {t.lower() for t in scope.teams}
+    chosen = [t for t in teams if t["gid"] in wanted or t["name"].lower() in wanted]
+    found = {t["gid"] for t in chosen} | {t["name"].lower() for t in chosen}
+    missing = sorted(w for w in wanted if w not in found)
+    if missing:
+        raise LookupFailed(
+            f"ASANA_TEAMS names unknown team(s): {', '.join(missing)}",
+            choices=sorted(t["name"] for t in teams),
+        )
+    return chosen
+
+
+def _projects(gateway: AsanaGateway, scope: SyncScope, teams: list[Record]) -> dict[str, str]:
+    if scope.projects:
+        out = {}
+        for gid in scope.projects:
+            try:
+                out[gid] = gateway.get(gateway.projects.get_project, gid, fields=("name",))["name"]
+            except AsanaNotFound:
+                raise LookupFailed(
+                    f"ASANA_PROJECTS names project {gid}, which does not exist "
+                    "or is not visible to the token"
+                ) from None
+        return out
+    if scope.portfolio_gid:
+        items = gateway.list(
+            gateway.portfolios.get_items_for_portfolio, scope.portfolio_gid, fields=("name",)
+        )
+        return {p["gid"]: p["name"] for p in items if p.get("resource_type") == "project"}
+    out = {}
+    for team in teams:
+        for project in gateway.list(
+            gateway.projects.get_projects_for_team, team["gid"], fields=("name",), archived=False
+        ):
+            out[project["gid"]] = project["name"]
+    return out
+
+
+def _effort_field(
+    fields: list[Record], scope: SyncScope, warnings: list[str]
+) -> CustomField | None:
+    if scope.effort_field:
+        plain_unit_h = 1 / 60 if scope.effort_unit == "minutes" else 1.0
+        found = _named_field(fields, scope.effort_field, plain_unit_h=plain_unit_h)
+        if found is None:
+            raise LookupFailed(
+                f"ASANA_EFFORT_FIELD {scope.effort_field!r} matches no custom field",
+                choices=sorted(f["name"] for f in fields if f.get("resource_subtype") == "number"),
+            )
+        return found
+    durations = [f for f in fields if f.get("format") == "duration"]
+    durations.sort(key=lambda f: f.get("asana_created_field") != "estimated_time")
+    if not durations:
+        warnings.append(
+            "no effort field found: every task counts as unestimated (set ASANA_EFFORT_FIELD)"
+        )
+        return None
+    f = durations[0]
+    # Asana's "Estimated time" (format duration) holds minutes; budgets use the same unit.
+    return CustomField(gid=f["gid"], name=f["name"], subtype="number", unit_h=1 / 60)
+
+
+def _named_field(
+    fields: list[Record], wanted: str, *, plain_unit_h: float = 1.0
+) -> CustomField | None:
+    if not wanted:
+        return None
+    for f in fields:
+        if f["gid"] == wanted or f["name"].lower() == wanted.lower():
+            minutes = f.get("format") == "duration"  # duration fields always hold minutes
+            return CustomField(
+                gid=f["gid"],
+                name=f["name"],
+                subtype=f["resource_subtype"],
+                unit_h=1 / 60 if minutes else plain_unit_h,
+            )
+    return None
+
+
+def _time_off(
+    gateway: AsanaGateway,
+    ws: str,
+    members: Mapping[str, Record],
+    today: date,
+    warnings: list[str],
+) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    start = (today - timedelta(days=31)).isoformat()
+    for gid in members:
+        try:
+            entries = gateway.list(
+                gateway.ooo.get_ooo_entries,
+                gid,
+                ws,
+                fields=("start_date", "end_date"),
+                start_date=start,
+            )
+        except (AsanaAuthError, AsanaNotFound) as exc:
+            # Out-of-office needs the ooo_entries:read scope; plan without it rather than fail.
+            warnings.append(
+                f"out-of-office entries unavailable ({exc.status}); time off is not subtracted"
+            )
+            return []
+        except AsanaError as exc:
+            if exc.status == 402:
+                warnings.append("out-of-office entries need a paid Asana plan; skipped")
+                return []
+            raise
+        rows.extend(
+            {
+                "person_gid": gid,
+                "start_on": e["start_date"],
+                "end_on": e["end_date"],
+                "hours_per_day": None,
+            }
+            for e in entries
+        )
+    return rows
+
+
+def _tasks_frame(
+    raw: Iterable[Record],
+    in_scope: set[str],
+    effort: CustomField | None,
+    skills: CustomField | None,
+) -> pd.DataFrame:
+    rows = []
+    for t in raw:
+        values = {cf["gid"]: cf for cf in t.get("custom_fields") or []}
+        estimate = None
+        if effort is not None and effort.gid in values:
+            number = values[effort.gid].get("number_value")
+            estimate = None if number is None else float(number) * effort.unit_h
+        actual_min = t.get("actual_time_minutes")
+        actual = None if actual_min is None else float(actual_min) / 60
+        remaining = None
+        if estimate is not None:
+            remaining = estimate if estimate < 0 else max(estimate - (actual or 0.0), 0.0)
+        memberships = [m for m in t.get("memberships") or [] if m.get("project")]
+        home = next((m for m in memberships if m["project"]["gid"] in in_scope), None)
+        due_on = t.get("due_on") or (t.get("due_at") or "")[:10] or None
+        rows.append(
+            {
+                "gid": t["gid"],
+                "name": t.get("name") or "(untitled task)",
+                "assignee_gid": (t.get("assignee") or {}).get("gid"),
+                "project_gid": home["project"]["gid"] if home else None,
+                "section": ((home or {}).get("section") or {}).get("name"),
+                "start_on": t.get("start_on"),
+                "due_on": due_on,
+                "estimate_h": estimate,
+                "actual_h": actual,
+                "remaining_h": remaining,
+                "completed": bool(t.get("completed")),
+                "completed_at": t.get("completed_at"),
+                "created_at": t.get("created_at"),
+                "modified_at": t.get("modified_at"),
+                "priority": None,
+                "required_skills": _skill_names(values.get(skills.gid) if skills else None),
+                "depends_on": tuple(d["gid"] for d in t.get("dependencies") or []),
+                "locked": t.get("resource_subtype") == "milestone",
+                "url": t.get("permalink_url"),
+            }
+        )
+    return pd.DataFrame(rows, columns=[c.name for c in frames.TASKS])
+
+
+def _skill_names(value: Record | None) -> tuple[str, ...]:
+    if not value:
+        return ()
+    options = value.get("multi_enum_values") or []
+    if value.get("enum_value"):
+        options = [value["enum_value"]]
+    return tuple(str(o["name"]).lower() for o in options if o and o.get("name"))
+
+
+def _people_frame(
+    members: Mapping[str, Record],
+    team_of: Mapping[str, str],
+    roster: Mapping[str, RosterEntry],
+    tasks: pd.DataFrame,
+    scope: SyncScope,
+) -> pd.DataFrame:
+    learned = _skills_from_history(tasks)
+    rows = []
+    for gid, user in members.items():
+        email = (user.get("email") or "").lower() or None
+        entry = roster.get(email or "") or RosterEntry(email=email or "")
+        rows.append(
+            {
+                "gid": gid,
+                "name": user.get("name") or email or gid,
+                "email": email,
+                "team": entry.team or team_of.get(gid),
+                "weekly_capacity_h": (
+                    entry.weekly_capacity_h
+                    if entry.weekly_capacity_h is not None
+                    else scope.default_capacity_h
+                ),
+                "workdays": entry.workdays or frames.FULL_WEEK,
+                "timezone": entry.timezone or scope.default_timezone,
+                "country": entry.country or scope.default_country or None,
+                "skills": entry.skills if entry.skills is not None else learned.get(gid, ()),
+                "is_active": True,
+            }
+        )
+    return pd.DataFrame(rows, columns=[c.name for c in frames.PEOPLE])
+
+
+def _skills_from_history(tasks: pd.DataFrame) -> dict[str, tuple[tuple[str, int], ...]]:
+    """Skill levels 1..5 from how many completed tasks needing each skill a person finished."""
+    done = tasks[tasks["completed"].astype(bool) & tasks["assignee_gid"].notna()]
+    exploded = done[["assignee_gid", "required_skills"]].explode("required_skills").dropna()
+    counts = exploded.groupby(["assignee_gid", "required_skills"]).size()
+    out: dict[str, list[tuple[str, int]]] = {}
+    for (person, skill), n in zip(counts.index.tolist(), counts.tolist(), strict=True):
+        out.setdefault(str(person), []).append((str(skill), int(min(5, 1 + n // 4))))
+    return {p: tuple(sorted(s)) for p, s in out.items()}

@@ -1,0 +1,82 @@
+"""The composition root: build every outside-service object from ``Settings``, once.
+
+Tests and the demo pass overrides (a sandbox gateway, a fixed clock, a temp store); nothing here
+runs at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.asana.client import AsanaGateway
+from bot.asana.sync import SyncScope, full_sync
+from bot.clock import Clock, SystemClock, today_in
+from bot.config import Settings
+from bot.domain import Snapshot
+from bot.roster import RosterEntry, load_roster
+from bot.snapshots import SnapshotCache
+from bot.store.factory import open_store
+from bot.store.ports import Store
+
+
+@dataclass
+class Deps:
+    """Everything a service function may need, built once per process."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    asana: AsanaGateway
+    roster: dict[str, RosterEntry]
+    snapshots: SnapshotCache
+
+    def close(self) -> None:
+        """Release connections, files and thread pools."""
+        self.asana.close()
+        self.store.close()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    store: Store | None = None,
+    asana: AsanaGateway | None = None,
+) -> Deps:
+    """Build the object graph; each argument overrides the one built from settings."""
+    clock = clock or SystemClock()
+    store = store or open_store(settings.state_url)
+    asana = asana or AsanaGateway(
+        base_url=settings.asana_base_url,
+        token=settings.asana_access_token,
+        timeout_s=settings.asana_timeout_s,
+        max_requests_per_minute=settings.asana_max_requests_per_minute,
+    )
+    roster = load_roster(settings.roster_path) if settings.roster_path else {}
+    scope = sync_scope(settings)
+
+    def sync() -> Snapshot:
+        now = clock.now()
+        return full_sync(
+            asana, scope, today=today_in(clock, settings.timezone), now=now, roster=roster
+        )
+
+    snapshots = SnapshotCache(sync, clock, ttl_s=settings.snapshot_ttl_s)
+    return Deps(settings, clock, store, asana, roster, snapshots)
+
+
+def sync_scope(settings: Settings) -> SyncScope:
+    """What the settings say to read from Asana."""
+    return SyncScope(
+        workspace_gid=settings.asana_workspace_gid,
+        teams=settings.asana_teams,
+        projects=settings.asana_projects,
+        portfolio_gid=settings.asana_portfolio_gid,
+        effort_field=settings.asana_effort_field,
+        effort_unit=settings.asana_effort_unit,
+        skills_field=settings.asana_skills_field,
+        history_days=settings.asana_history_days,
+        default_capacity_h=settings.default_weekly_capacity_h,
+        default_country=settings.holiday_country,
+        default_timezone=settings.timezone,
+    )

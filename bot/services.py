@@ -1,0 +1,209 @@
+"""Use cases: each a function taking the deps it needs, returning domain values (no Slack).
+
+The Slack listeners and the CLI both call these, so a question gets the same answer anywhere.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from datetime import date
+
+import pandas as pd
+
+from bot.bootstrap import Deps
+from bot.clock import today_in
+from bot.domain import (
+    PersonRow,
+    QualityNote,
+    Snapshot,
+    TopTask,
+    WeekCell,
+    WorkloadReport,
+)
+from bot.errors import LookupFailed
+from forecasting.workload import UNKNOWN_ASSIGNEE, Workload, compute_workload
+
+log = logging.getLogger(__name__)
+ASANA_PROJECT_URL = "https://app.asana.com/0/{gid}/list"
+
+
+def sync_now(deps: Deps) -> Snapshot:
+    """Re-read Asana now, whatever the age of the cached snapshot."""
+    return deps.snapshots.get(force=True)
+
+
+def list_teams(deps: Deps) -> list[str]:
+    """Names of the teams in scope that have at least one person."""
+    people = deps.snapshots.get().people
+    return sorted(str(t) for t in people["team"].dropna().unique())
+
+
+def get_team_workload(deps: Deps, *, team: str, weeks: int | None = None) -> WorkloadReport:
+    """Committed load of every active person in ``team`` over the next ``weeks`` weeks.
+
+    Raises:
+        LookupFailed: no team of that name (``choices`` lists the known teams).
+    """
+    snapshot = deps.snapshots.get()
+    name = resolve_team(snapshot, team)
+    members = snapshot.people[snapshot.people["team"] == name]
+    return _report(deps, snapshot, members, title=name, team=name, weeks=weeks)
+
+
+def get_person_workload(deps: Deps, *, person: str, weeks: int | None = None) -> WorkloadReport:
+    """Committed load of one person, named by email, name or Asana gid.
+
+    Raises:
+        LookupFailed: nobody matches (``choices`` holds the closest names).
+    """
+    snapshot = deps.snapshots.get()
+    row = resolve_person(snapshot, person)
+    members = snapshot.people[snapshot.people["gid"] == row["gid"]]
+    return _report(deps, snapshot, members, title=str(row["name"]), team=row["team"], weeks=weeks)
+
+
+def team_of_email(deps: Deps, email: str | None) -> str | None:
+    """The team of the person with ``email``, or None when they are not in scope."""
+    if not email:
+        return None
+    people = deps.snapshots.get().people
+    match = people[people["email"].fillna("").str.lower() == email.lower()]
+    if match.empty or match.iloc[0]["team"] is None:
+        return None
+    return str(match.iloc[0]["team"])
+
+
+def resolve_team(snapshot: Snapshot, query: str) -> str:
+    """The canonical name of the team ``query`` names (case-insensitive, gid or name)."""
+    teams = sorted({str(t) for t in snapshot.people["team"].dropna()})
+    wanted = query.strip().lower()
+    for team in teams:
+        if team.lower() == wanted:
+            return team
+    starts = [t for t in teams if t.lower().startswith(wanted)] if wanted else []
+    if len(starts) == 1:
+        return starts[0]
+    raise LookupFailed(f"unknown team {query!r}", choices=teams)
+
+
+def resolve_person(snapshot: Snapshot, query: str) -> pd.Series:
+    """The ``people`` row that ``query`` names: email, gid, full name or a unique name part."""
+    people = snapshot.people
+    wanted = query.strip().lower().lstrip("@")
+    emails = people["email"].fillna("").str.lower()
+    names = people["name"].str.lower()
+    for candidates in (
+        people[emails == wanted],
+        people[people["gid"] == wanted],
+        people[names == wanted],
+        people[emails.str.split("@").str[0] == wanted],
+        people[names.str.replace(" ", ".") == wanted],
+        people[names.str.contains(wanted, regex=False)] if wanted else people.iloc[0:0],
+    ):
+        if len(candidates) == 1:
+            return candidates.iloc[0]
+    close = difflib.get_close_matches(wanted, list(names), n=3, cutoff=0.5)
+    choices = [str(people[names == c].iloc[0]["name"]) for c in close]
+    raise LookupFailed(f"unknown person {query!r}", choices=choices)
+
+
+def _report(
+    deps: Deps,
+    snapshot: Snapshot,
+    members: pd.DataFrame,
+    *,
+    title: str,
+    team: str | None,
+    weeks: int | None,
+) -> WorkloadReport:
+    weeks = weeks or deps.settings.forecast_weeks
+    today = today_in(deps.clock, deps.settings.timezone)
+    workload = compute_workload(
+        snapshot.people,
+        snapshot.tasks,
+        snapshot.time_off,
+        today=today,
+        weeks=weeks,
+        lead_days=deps.settings.lead_days,
+    )
+    gids = set(members["gid"])
+    rows = tuple(_person_row(p, workload, snapshot) for _, p in members.iterrows())
+    plural = "s" if weeks != 1 else ""
+    return WorkloadReport(
+        title=f"Capacity · {title} · next {weeks} week{plural}",
+        team=team,
+        week_starts=_week_starts(workload),
+        rows=rows,
+        quality=_quality(workload, snapshot, gids),
+        synced_at=snapshot.synced_at,
+        snapshot_hash=snapshot.content_hash(),
+        project_links=_project_links(snapshot, gids),
+    )
+
+
+def _week_starts(workload: Workload) -> tuple[date, ...]:
+    starts = pd.to_datetime(workload.weekly["week_start"]).drop_duplicates().sort_values()
+    return tuple(d.date() for d in starts)
+
+
+def _person_row(person: pd.Series, workload: Workload, snapshot: Snapshot) -> PersonRow:
+    gid = person["gid"]
+    weekly = workload.weekly[workload.weekly["person_gid"] == gid].sort_values("week_start")
+    cells = tuple(
+        WeekCell(
+            week_start=pd.Timestamp(w["week_start"]).date(),
+            capacity_h=float(w["capacity_h"]),
+            committed_h=float(w["committed_h"]),
+            utilisation=None if pd.isna(w["utilisation"]) else float(w["utilisation"]),
+            status=str(w["status"]),
+            overdue_h=float(w["overdue_h"]),
+        )
+        for _, w in weekly.iterrows()
+    )
+    drivers = workload.drivers[workload.drivers["person_gid"] == gid]
+    totals = drivers.groupby("task_gid")["hours"].sum().sort_values(ascending=False).head(3)
+    tasks = snapshot.tasks.set_index("gid")
+    top = tuple(
+        TopTask(
+            gid=str(task_gid),
+            name=str(tasks.at[task_gid, "name"]),
+            hours=float(hours),
+            url=_optional_str(tasks.at[task_gid, "url"]),
+        )
+        for task_gid, hours in totals.items()
+    )
+    return PersonRow(
+        gid=str(gid), name=str(person["name"]), email=person["email"], weeks=cells, top_tasks=top
+    )
+
+
+def _quality(workload: Workload, snapshot: Snapshot, gids: set[str]) -> QualityNote:
+    """Gaps among the open tasks assigned to these people (unassigned: across the scope)."""
+    tasks = snapshot.tasks
+    mine = set(tasks.loc[tasks["assignee_gid"].isin(gids), "gid"])
+    q = workload.quality
+    invalid = [gid for gid, reason in q.invalid if gid in mine and reason != UNKNOWN_ASSIGNEE]
+    outside = [gid for gid, reason in q.invalid if reason == UNKNOWN_ASSIGNEE]
+    return QualityNote(
+        unestimated=sum(1 for g in q.unestimated if g in mine),
+        undated=sum(1 for g in q.undated if g in mine),
+        unassigned=len(q.unassigned),
+        overdue=sum(1 for g in q.overdue if g in mine),
+        invalid=len(set(invalid)),
+        outside_scope=len(set(outside)),
+    )
+
+
+def _project_links(snapshot: Snapshot, gids: set[str]) -> tuple[tuple[str, str], ...]:
+    tasks = snapshot.tasks
+    open_mine = tasks[~tasks["completed"] & tasks["assignee_gid"].isin(gids)]
+    counts = open_mine["project_gid"].dropna().value_counts()
+    return tuple(
+        (snapshot.projects.get(str(gid), str(gid)), ASANA_PROJECT_URL.format(gid=gid))
+        for gid in counts.index[:6]
+    )
+
+
+def _optional_str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,98 @@
+"""Hand-built sandbox organisations whose expected load can be worked out on paper."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sandbox.asana_server import SandboxState
+
+# Wednesday of ISO week 48; Monday and Tuesday of that week have passed.
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class SmallOrg:
+    """Gids of everything in :func:`small_org`."""
+
+    state: SandboxState
+    platform: str
+    data: str
+    ana: str
+    ben: str
+    cleo: str
+    billing: str
+    pipeline: str
+    estimate_field: str
+    ana_big_task: str
+    ben_due_only: str
+
+
+def small_org() -> SmallOrg:
+    """Two teams; Ana is over capacity this week, Ben is lightly loaded next week.
+
+    Default capacity 40 h/week, Monday-Friday, no holidays: 8 h per working day.
+    - Ana (Platform): 30 h from Wed 25 to Fri 27 Nov → week 48 has 3 × 8 = 24 h of capacity
+      left and 30 h committed: 125 %, over.
+    - Ben (Platform): 16 h due Fri 4 Dec with no start → spread over the 5 working days before
+      (30 Nov-4 Dec): 16 h of 40 h in week 49, 40 %, under; plus one unestimated task.
+    - Cleo (Data): 20 h, 30 Nov-1 Dec, time off on 1 Dec → all 20 h on 30 Nov (the only
+      available day), 50 % of week 49's 32 h... see the tests for exact figures.
+    - One unassigned task and one completed task (history) in Billing.
+    """
+    state = SandboxState("Acme", now=lambda: NOW)
+    ana = state.add_user("Ana Alves", "ana@example.com")
+    ben = state.add_user("Ben Brook", "ben@example.com")
+    cleo = state.add_user("Cleo Costa", "cleo@example.com")
+    platform = state.add_team("Platform", [ana, ben])
+    data = state.add_team("Data", [cleo])
+    estimate = state.add_custom_field(
+        "Estimated time", "number", format="duration", asana_created_field="estimated_time"
+    )
+    skills = state.add_custom_field("Skills", "multi_enum", enum_options=["backend", "data"])
+    billing = state.add_project("Billing", platform)
+    pipeline = state.add_project("Pipeline", data)
+    for project in (billing, pipeline):
+        state.add_field_to_project(project, estimate)
+        state.add_field_to_project(project, skills)
+    big = state.add_task(
+        "Invoice export",
+        projects=[billing],
+        assignee=ana,
+        start_on="2026-11-25",
+        due_on="2026-11-27",
+        custom_fields={estimate: 30 * 60, skills: [state.enum_option_gid(skills, "backend")]},
+    )
+    due_only = state.add_task(
+        "Rate limiter",
+        projects=[billing],
+        assignee=ben,
+        due_on="2026-12-04",
+        custom_fields={estimate: 16 * 60},
+    )
+    state.add_task("Unsized spike", projects=[billing], assignee=ben, due_on="2026-12-02")
+    state.add_task(
+        "Nobody's task", projects=[billing], due_on="2026-12-01", custom_fields={estimate: 120}
+    )
+    state.add_task(
+        "Old migration",
+        projects=[billing],
+        assignee=ana,
+        start_on="2026-10-05",
+        due_on="2026-10-09",
+        completed=True,
+        completed_at="2026-10-09T16:00:00.000Z",
+        custom_fields={estimate: 600},
+    )
+    state.add_task(
+        "Backfill",
+        projects=[pipeline],
+        assignee=cleo,
+        start_on="2026-11-30",
+        due_on="2026-12-01",
+        custom_fields={estimate: 20 * 60},
+    )
+    state.add_ooo(cleo, "2026-12-01", "2026-12-01")
+    return SmallOrg(
+        state, platform, data, ana, ben, cleo, billing, pipeline, estimate, big, due_only
+    )

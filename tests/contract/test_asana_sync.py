@@ -1,0 +1,182 @@
+"""The Asana gateway and full sync, through the official SDK, against the sandbox server."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from bot.asana.client import AsanaGateway
+from bot.asana.sync import SyncScope, full_sync
+from bot.errors import AsanaAuthError, AsanaUnavailable, LookupFailed
+from forecasting.synthetic import generate_org
+from sandbox.asana_server import AsanaSandbox, SandboxState
+from sandbox.demo_org import load_org
+from tests.asana_orgs import NOW, SmallOrg, small_org
+
+TODAY = NOW.date()
+
+
+@pytest.fixture
+def org() -> SmallOrg:
+    return small_org()
+
+
+@pytest.fixture
+def sandbox(org: SmallOrg, make_asana_sandbox: Callable[..., AsanaSandbox]) -> AsanaSandbox:
+    return make_asana_sandbox(org.state)
+
+
+def gateway_for(sandbox: AsanaSandbox, token: str | None = None) -> AsanaGateway:
+    return AsanaGateway(base_url=sandbox.base_url, token=token or sandbox.token, timeout_s=5)
+
+
+def sync(sandbox: AsanaSandbox, org: SmallOrg, **scope: object) -> object:
+    gateway = gateway_for(sandbox)
+    try:
+        return full_sync(
+            gateway,
+            SyncScope(workspace_gid=org.state.workspace_gid, **scope),
+            today=TODAY,
+            now=NOW,
+        )
+    finally:
+        gateway.close()
+
+
+def test_full_sync_reads_people_tasks_and_time_off_when_scope_is_default(
+    sandbox: AsanaSandbox, org: SmallOrg
+) -> None:
+    snap = sync(sandbox, org)
+
+    people = snap.people.set_index("gid")
+    assert people.loc[org.ana, ["name", "email", "team"]].tolist() == [
+        "Ana Alves",
+        "ana@example.com",
+        "Platform",
+    ]
+    assert people.loc[org.cleo, "team"] == "Data"
+    tasks = snap.tasks.set_index("gid")
+    big = tasks.loc[org.ana_big_task]
+    assert (big["assignee_gid"], big["project_gid"], big["estimate_h"], big["remaining_h"]) == (
+        org.ana,
+        org.billing,
+        30.0,
+        30.0,
+    )
+    assert big["start_on"] == pd.Timestamp("2026-11-25")
+    assert big["required_skills"] == ("backend",)
+    assert int(snap.tasks["completed"].sum()) == 1
+    assert snap.time_off[["person_gid", "start_on", "end_on"]].values.tolist() == [
+        [org.cleo, pd.Timestamp("2026-12-01"), pd.Timestamp("2026-12-01")]
+    ]
+    assert snap.effort_field is not None and snap.effort_field.gid == org.estimate_field
+    assert snap.projects == {org.billing: "Billing", org.pipeline: "Pipeline"}
+
+
+def test_full_sync_makes_no_per_task_calls_when_reading_many_tasks() -> None:
+    org = generate_org(3, today=date(2026, 11, 25))
+    state = SandboxState()
+    load_org(org, state)
+    with AsanaSandbox(state).start() as server:
+        gateway = gateway_for(server)
+        try:
+            snap = full_sync(
+                gateway, SyncScope(workspace_gid=state.workspace_gid), today=TODAY, now=NOW
+            )
+        finally:
+            gateway.close()
+        paths = [exchange.path for exchange in state.log()]
+
+    assert not [p for p in paths if re.search(r"/tasks/\d+", p)]
+    assert snap.api_calls == len(paths)
+    assert len(snap.tasks) == len(org.tasks[~org.tasks["completed"]]) + int(
+        (
+            org.tasks["completed"] & (org.tasks["completed_at"] >= pd.Timestamp("2025-11-25T10:00"))
+        ).sum()
+    )
+
+
+def test_full_sync_requests_only_needed_fields_when_listing_tasks(
+    sandbox: AsanaSandbox, org: SmallOrg
+) -> None:
+    sync(sandbox, org)
+
+    task_lists = [e for e in org.state.log() if e.path.endswith("/tasks")]
+    assert task_lists
+    for exchange in task_lists:
+        assert exchange.query["limit"] == "100"
+        assert "notes" not in exchange.query["opt_fields"].split(",")
+        assert exchange.query["completed_since"] == "2025-11-25T10:00:00.000Z"
+
+
+def test_full_sync_limits_to_named_teams_when_configured(
+    sandbox: AsanaSandbox, org: SmallOrg
+) -> None:
+    snap = sync(sandbox, org, teams=("data",))
+
+    assert snap.people["gid"].tolist() == [org.cleo]
+    assert snap.projects == {org.pipeline: "Pipeline"}
+
+
+def test_full_sync_names_known_teams_when_a_configured_team_is_unknown(
+    sandbox: AsanaSandbox, org: SmallOrg
+) -> None:
+    with pytest.raises(
+        LookupFailed, match=re.escape("ASANA_TEAMS names unknown team(s): nope")
+    ) as e:
+        sync(sandbox, org, teams=("Nope",))
+
+    assert e.value.choices == ["Data", "Platform"]
+
+
+def test_full_sync_counts_every_task_unestimated_when_no_effort_field_matches(
+    sandbox: AsanaSandbox, org: SmallOrg
+) -> None:
+    with pytest.raises(LookupFailed, match="ASANA_EFFORT_FIELD 'Story points' matches no"):
+        sync(sandbox, org, effort_field="Story points")
+
+
+def test_gateway_raises_auth_error_with_friendly_message_when_token_is_wrong(
+    sandbox: AsanaSandbox, org: SmallOrg
+) -> None:
+    gateway = gateway_for(sandbox, token="wrong-token")
+    try:
+        with pytest.raises(AsanaAuthError) as caught:
+            full_sync(
+                gateway, SyncScope(workspace_gid=org.state.workspace_gid), today=TODAY, now=NOW
+            )
+    finally:
+        gateway.close()
+
+    assert caught.value.status == 401
+    assert "wrong-token" not in str(caught.value)
+    assert "ASANA_ACCESS_TOKEN" in caught.value.user_message
+
+
+def test_gateway_raises_unavailable_when_asana_cannot_be_reached(org: SmallOrg) -> None:
+    with AsanaSandbox(org.state).start() as server:
+        url = server.base_url
+    gateway = AsanaGateway(base_url=url, token="t", timeout_s=2, retries=0)
+    try:
+        with pytest.raises(AsanaUnavailable) as caught:
+            full_sync(
+                gateway, SyncScope(workspace_gid=org.state.workspace_gid), today=TODAY, now=NOW
+            )
+    finally:
+        gateway.close()
+
+    assert caught.value.user_message.startswith("I couldn't reach Asana")
+
+
+def test_gateway_retries_then_succeeds_when_asana_fails_once(
+    sandbox: AsanaSandbox, org: SmallOrg
+) -> None:
+    sandbox.fail_next("GET", "/api/1.0/workspaces", status=500, times=1)
+
+    snap = sync(sandbox, org)
+
+    assert len(snap.people) == 3
