@@ -67,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, default=0, help="port (default: a free one)")
     sandbox.add_argument("--seed", type=int, default=7, help="demo organisation seed")
     sandbox.add_argument("--token", default="sandbox-token", help="bearer token to accept")
+    sandbox.add_argument(
+        "--latency-ms", type=float, default=0.0, help="delay added to every request"
+    )
+    sandbox.add_argument(
+        "--requests-per-minute", type=int, help="answer 429 past this many requests a minute"
+    )
     sandbox.set_defaults(run=_sandbox)
 
     sync = sub.add_parser("sync", help="read Asana once and summarise what was found")
@@ -123,13 +129,22 @@ def _demo(args: argparse.Namespace) -> int:
     from sandbox.demo import run_demo
 
     interactive = sys.stdin.isatty() and not args.once
+    if log_level(os.environ) == "INFO":
+        logging.getLogger().setLevel(logging.WARNING)  # the tour's own output tells the story
     return run_demo(seed=args.seed, interactive=interactive, out=sys.stdout)
 
 
 def _sandbox(args: argparse.Namespace) -> int:
     from sandbox.demo import serve_sandbox
 
-    return serve_sandbox(port=args.port, seed=args.seed, token=args.token, out=sys.stdout)
+    return serve_sandbox(
+        port=args.port,
+        seed=args.seed,
+        token=args.token,
+        out=sys.stdout,
+        latency_s=args.latency_ms / 1000,
+        requests_per_minute=args.requests_per_minute,
+    )
 
 
 def _sync(args: argparse.Namespace) -> int:

@@ -112,6 +112,9 @@ def _coerce(contract: str, col: Column, values: pd.Series) -> pd.Series:
         result = values.astype(object).where(values.notna(), None)
         if col.kind == "str":
             _require(where, result.isna(), "must not be empty")
+        # Frames that already hold strings (the common case) skip the per-value conversion.
+        if pd.api.types.infer_dtype(result, skipna=True) in ("string", "empty"):
+            return result
         return result.map(lambda v: None if v is None else str(v)).astype(object)
     if col.kind in ("float", "float?"):
         result = pd.to_numeric(values, errors="coerce").astype("float64")
@@ -129,7 +132,9 @@ def _coerce(contract: str, col: Column, values: pd.Series) -> pd.Series:
         _require(where, values.isna(), "must be true or false")
         return values.astype(bool)
     if col.kind == "list":
-        return values.map(_as_tuple).astype(object)
+        if all(type(v) is tuple for v in values):
+            return values.astype(object)
+        return pd.Series([_as_tuple(v) for v in values], index=values.index, dtype=object)
     raise AssertionError(f"unknown column kind {col.kind}")
 
 

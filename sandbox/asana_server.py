@@ -6,7 +6,6 @@ Asana's error bodies. Endpoint behaviour lives in `sandbox.asana_routes`.
 
 from __future__ import annotations
 
-import argparse
 import collections
 import contextlib
 import hmac
@@ -29,7 +28,7 @@ from sandbox.asana_paging import Pager
 from sandbox.asana_routes import GID_QUERY_PARAMS, Call, find_route
 from sandbox.asana_state import SandboxState
 
-__all__ = ["AsanaSandbox", "SandboxState", "main"]
+__all__ = ["AsanaSandbox", "SandboxState"]
 
 logger = logging.getLogger(__name__)
 
@@ -373,31 +372,3 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s - %s", self.address_string(), format % args)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve an empty sandbox workspace until Ctrl-C (the demo CLI loads a populated one)."""
-    parser = argparse.ArgumentParser(prog="python -m sandbox.asana_server")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--token", default="sandbox-token")
-    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
-    parser.add_argument("--requests-per-minute", type=int, default=None)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    sandbox = AsanaSandbox(
-        SandboxState(),
-        token=args.token,
-        latency_s=args.latency,
-        requests_per_minute=args.requests_per_minute,
-    )
-    with sandbox.start(args.host, args.port):
-        try:
-            sandbox.wait()
-        except KeyboardInterrupt:
-            logger.info("stopped")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

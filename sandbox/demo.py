@@ -10,18 +10,16 @@ from __future__ import annotations
 import logging
 import secrets
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.bootstrap import Deps, bootstrap
 from bot.clock import SystemClock, today_in
-from bot.config import Settings
+from bot.config import Secret, Settings
 from bot.slack import ids
 from bot.slack.app import build_app
 from bot.slack.web import create_wsgi_app
@@ -67,10 +65,10 @@ def demo_world(
             slack.add_user(user_id, str(p.email), str(p.name), tz=str(p.timezone or "UTC"))
         signing_secret = secrets.token_hex(16)
         settings = Settings(
-            slack_bot_token=BOT_TOKEN,  # type: ignore[arg-type]
-            slack_signing_secret=signing_secret,  # type: ignore[arg-type]
+            slack_bot_token=Secret(BOT_TOKEN),
+            slack_signing_secret=Secret(signing_secret),
             slack_api_url=slack.base_url,
-            asana_access_token=asana.token,  # type: ignore[arg-type]
+            asana_access_token=Secret(asana.token),
             asana_workspace_gid=state.workspace_gid,
             asana_base_url=asana.base_url,
             roster_path=roster,
@@ -90,10 +88,8 @@ def ask(world: DemoWorld, text: str, *, user_id: str, timeout: float = 30.0) -> 
     Quick answers (help, errors) come back in the ack itself; workload answers arrive later
     on the command's ``response_url``, which is unique per question.
     """
-    path = f"/response/{secrets.token_hex(6)}"
-    reply = world.sender.command(
-        text, user_id=user_id, response_url=world.slack.response_url(path.rsplit("/", 1)[1])
-    )
+    key = secrets.token_hex(6)
+    reply = world.sender.command(text, user_id=user_id, response_url=world.slack.response_url(key))
     if reply.status != 200:
         return f"(the app answered HTTP {reply.status}: {reply.body})"
     acked = reply.json() if reply.body.strip() else {}
@@ -101,7 +97,7 @@ def ask(world: DemoWorld, text: str, *, user_id: str, timeout: float = 30.0) -> 
         return render_blocks(acked["blocks"])
     deadline = time.monotonic() + timeout
     while True:
-        answers = [c for c in world.slack.calls("response_url") if c.path == path]
+        answers = [c for c in world.slack.calls("response_url") if c.path.endswith(key)]
         if answers:
             final = answers[-1].params
             return render_blocks(final.get("blocks") or []) or str(final.get("text", ""))
@@ -111,29 +107,39 @@ def ask(world: DemoWorld, text: str, *, user_id: str, timeout: float = 30.0) -> 
 
 
 def run_demo(*, seed: int, interactive: bool, out: TextIO) -> int:
-    """The tour: three questions as a team lead, then (in a terminal) your own."""
+    """The tour: a team lead's questions, then (in a terminal) your own."""
     with (
         tempfile.TemporaryDirectory(prefix="capacity-demo-") as tmp,
         demo_world(seed=seed, workdir=Path(tmp)) as world,
     ):
+        people = world.org.people
         lead_id, lead = next(iter(world.users.items()))
-        team = str(world.org.people.iloc[0]["team"])
-        other = str(world.org.teams.iloc[-1]["name"])
+        colleague_id = list(world.users)[len(world.users) // 2]
+        other_team = str(world.org.teams.iloc[-1]["name"])
         out.write(
-            f"Capacity Copilot demo — sandbox Asana at {world.asana.base_url} "
-            f"({len(world.org.people)} people, {int((~world.org.tasks['completed']).sum())} "
-            f"open tasks), local Slack at {world.slack.base_url}\n\n"
+            f"Capacity Copilot demo: a generated organisation of {len(people)} people in "
+            f"{len(world.org.teams)} teams with {int((~world.org.tasks['completed']).sum())} "
+            f"open tasks,\nserved by a local Asana ({world.asana.base_url}); the real bot "
+            f"answers signed Slack requests and replies through a local Slack Web API.\n\n"
         )
-        for text in ("", f"team {other} 6", "help", "team Nowhere"):
-            out.write(f"─── {lead} ({team}) types: /capacity {text}\n")
+        questions = ("", f"team {other_team} 6", f"<@{colleague_id}> 2", "help", "team Nowhere")
+        for text in questions:
+            out.write(f"─── {lead} ({people.iloc[0]['team']}) types: /capacity {text}\n")
             out.write(ask(world, text, user_id=lead_id) + "\n\n")
-        out.write(
-            "Try next: `capacity-copilot forecast --team Platform` against a running "
-            "`capacity-copilot sandbox`, or connect your own Slack and Asana (README).\n"
-        )
+        out.write(NEXT_STEPS)
         if interactive:
             _repl(world, lead_id, out)
     return 0
+
+
+NEXT_STEPS = """What to try next:
+  • Run `make demo` (or `capacity-copilot demo`) in a terminal and type your own questions,
+    e.g. `team Product 8` or `6`.
+  • Serve this organisation and use the CLI against it:
+      capacity-copilot sandbox --port 8765      # then export the four lines it prints
+      capacity-copilot forecast --team Platform --weeks 6
+  • Connect a real Slack workspace and Asana: README.md, "Connecting a real Slack workspace".
+"""
 
 
 def _repl(world: DemoWorld, user_id: str, out: TextIO) -> None:
@@ -148,24 +154,38 @@ def _repl(world: DemoWorld, user_id: str, out: TextIO) -> None:
         out.write(ask(world, text, user_id=user_id) + "\n")
 
 
-def serve_sandbox(*, port: int, seed: int, token: str, out: TextIO) -> int:
+def serve_sandbox(
+    *,
+    port: int,
+    seed: int,
+    token: str,
+    out: TextIO,
+    latency_s: float = 0.0,
+    requests_per_minute: int | None = None,
+) -> int:
     """Serve the demo organisation on ``port`` until interrupted, printing how to connect."""
     clock = SystemClock()
     org = generate_org(seed, today=today_in(clock, "UTC"))
     state = SandboxState()
     load_org(org, state)
     roster = write_roster(org, Path(tempfile.mkdtemp(prefix="capacity-sandbox-")) / "roster.csv")
-    with AsanaSandbox(state, token=token).start(port=port) as sandbox:
+    sandbox = AsanaSandbox(
+        state, token=token, latency_s=latency_s, requests_per_minute=requests_per_minute
+    )
+    with sandbox.start(port=port):
         out.write(
-            f"Sandbox Asana serving {len(org.people)} people and {len(org.tasks)} tasks "
-            f"(seed {seed}, {datetime.now(UTC):%Y-%m-%d}).\n"
-            f"ASANA_BASE_URL={sandbox.base_url}\nASANA_ACCESS_TOKEN={token}\n"
-            f"ASANA_WORKSPACE_GID={state.workspace_gid}\nROSTER_PATH={roster}\n"
+            f"Sandbox Asana: {len(org.people)} people in {len(org.teams)} teams, "
+            f"{int((~org.tasks['completed']).sum())} open tasks (seed {seed}).\n"
+            "Point the bot at it with:\n"
+            f"  export ASANA_BASE_URL={sandbox.base_url}\n"
+            f"  export ASANA_ACCESS_TOKEN={token}\n"
+            f"  export ASANA_WORKSPACE_GID={state.workspace_gid}\n"
+            f"  export ROSTER_PATH={roster}\n"
             "Press Ctrl-C to stop.\n"
         )
         out.flush()
         try:
-            threading.Event().wait()
+            sandbox.wait()
         except KeyboardInterrupt:
             out.write("stopped\n")
     return 0

@@ -140,3 +140,32 @@ def test_app_refuses_an_oversized_body_when_posted(bot: Bot) -> None:
 def test_health_check_answers_ok_when_the_store_is_up(bot: Bot) -> None:
     with urllib.request.urlopen(bot.url + "/healthz", timeout=5) as response:
         assert (response.status, json.loads(response.read())) == (200, {"ok": True})
+
+
+def test_capacity_reports_invalid_tasks_instead_of_failing_when_dates_or_estimates_are_bad(
+    bot: Bot,
+) -> None:
+    org = bot.org
+    org.state.add_task(
+        "Backwards dates",
+        projects=[org.pipeline],
+        assignee=org.cleo,
+        start_on="2026-12-10",
+        due_on="2026-12-08",
+        custom_fields={org.estimate_field: 240},
+    )
+    org.state.add_task(
+        "Negative estimate",
+        projects=[org.pipeline],
+        assignee=org.cleo,
+        due_on="2026-12-09",
+        custom_fields={org.estimate_field: -60},
+    )
+
+    answer = ask(bot, "team Data 3")
+
+    assert ":warning: Open tasks 1 unassigned; 2 with invalid dates or estimates." in footer(answer)
+    # The backwards task is spread as if it started on its due date: 4 h on Tue 8 Dec.
+    assert sections(answer)[0].startswith(
+        "*Cleo Costa*\n:white_circle: `  0%`  :large_green_circle: ` 62%`  :white_circle: ` 10%`"
+    )

@@ -1,0 +1,178 @@
+"""The capacity-copilot command line, run as a real process against local servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.asana_server import AsanaSandbox
+from sandbox.slack_api import LocalSlack
+from sandbox.slack_sender import SlackSender
+from tests.asana_orgs import SmallOrg, small_org
+from tests.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def org() -> SmallOrg:
+    return small_org()
+
+
+@pytest.fixture
+def asana_env(
+    org: SmallOrg, make_asana_sandbox: Callable[..., AsanaSandbox], tmp_path: Path
+) -> dict[str, str]:
+    sandbox = make_asana_sandbox(org.state)
+    return {
+        "ASANA_BASE_URL": sandbox.base_url,
+        "ASANA_ACCESS_TOKEN": sandbox.token,
+        "ASANA_WORKSPACE_GID": org.state.workspace_gid,
+        "STATE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}",
+        "ASANA_TIMEOUT_S": "5",
+    }
+
+
+def run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def test_forecast_prints_the_team_table_when_asana_is_configured(asana_env: dict[str, str]) -> None:
+    result = run("forecast", "--team", "platform", "--weeks", "2", env=asana_env)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Capacity · Platform · next 2 weeks"
+    assert sorted(line.split("  ")[0] for line in lines if line.startswith(("Ana", "Ben"))) == [
+        "Ana Alves",
+        "Ben Brook",
+    ]
+    assert "1 unestimated" in result.stdout
+
+
+def test_forecast_lists_every_missing_setting_when_none_are_set() -> None:
+    result = run("forecast", "--team", "Platform")
+
+    assert result.returncode == 2
+    assert "ASANA_ACCESS_TOKEN is required (to read Asana)" in result.stderr
+    assert "ASANA_WORKSPACE_GID is required (to read Asana)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_forecast_names_the_known_teams_when_the_team_is_unknown(
+    asana_env: dict[str, str],
+) -> None:
+    result = run("forecast", "--team", "Marketing", env=asana_env)
+
+    assert result.returncode == 1
+    assert result.stderr.strip().endswith("(known: Data, Platform)")
+
+
+def test_forecast_explains_a_rejected_token_without_a_stack_trace_when_it_is_wrong(
+    asana_env: dict[str, str],
+) -> None:
+    env = {**asana_env, "ASANA_ACCESS_TOKEN": "wrong-token-7f3a"}
+
+    result = run("forecast", "--team", "Platform", env=env)
+
+    assert result.returncode == 1
+    assert "access token is invalid or lacks access" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "wrong-token-7f3a" not in result.stderr
+
+
+def test_sync_summarises_what_it_read_when_run(asana_env: dict[str, str]) -> None:
+    result = run("sync", env=asana_env)
+
+    assert result.returncode == 0, result.stderr
+    assert ": 3 people in 2 teams, 2 projects, 5 open and 1 completed tasks, 1 time-off" in (
+        result.stdout
+    )
+    assert "effort field: Estimated time;" in result.stdout
+
+
+def test_demo_runs_its_tour_and_exits_when_input_is_not_a_terminal() -> None:
+    result = run("demo", timeout=120)
+
+    assert result.returncode == 0, result.stderr
+    assert "types: /capacity team" in result.stdout
+    assert "Capacity · Data · next 6 weeks" in result.stdout
+    assert "What to try next:" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def slack() -> Iterator[LocalSlack]:
+    with LocalSlack(bot_token="xoxb-cli").start() as local:
+        local.add_user("U0ANA00001", "ana@example.com", "Ana")
+        yield local
+
+
+def test_serve_answers_a_signed_command_over_http_when_run_under_gunicorn(
+    asana_env: dict[str, str], slack: LocalSlack
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        **asana_env,
+        "SLACK_BOT_TOKEN": "xoxb-cli",
+        "SLACK_SIGNING_SECRET": "cli-secret",
+        "SLACK_API_URL": slack.base_url,
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: _healthy(f"http://127.0.0.1:{port}/healthz"), timeout=30)
+        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", "cli-secret")
+
+        reply = sender.command(
+            "team Data", user_id="U0ANA00001", response_url=slack.response_url("cli")
+        )
+
+        assert reply.status == 200
+        answer = slack.wait_for("response_url", timeout=30)[0]
+        assert answer.params["blocks"][0]["text"]["text"] == "Capacity · Data · next 4 weeks"
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=30)
+    assert "Traceback" not in err, err
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, ConnectionError):
+        return False
