@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -137,6 +138,8 @@ def _demo(args: argparse.Namespace) -> int:
 def _sandbox(args: argparse.Namespace) -> int:
     from sandbox.demo import serve_sandbox
 
+    signal.signal(signal.SIGTERM, _interrupt)  # stop cleanly (temp roster removed) on TERM too
+
     return serve_sandbox(
         port=args.port,
         seed=args.seed,
@@ -145,6 +148,10 @@ def _sandbox(args: argparse.Namespace) -> int:
         latency_s=args.latency_ms / 1000,
         requests_per_minute=args.requests_per_minute,
     )
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _sync(args: argparse.Namespace) -> int:

@@ -168,11 +168,11 @@ def serve_sandbox(
     org = generate_org(seed, today=today_in(clock, "UTC"))
     state = SandboxState()
     load_org(org, state)
-    roster = write_roster(org, Path(tempfile.mkdtemp(prefix="capacity-sandbox-")) / "roster.csv")
     sandbox = AsanaSandbox(
         state, token=token, latency_s=latency_s, requests_per_minute=requests_per_minute
     )
-    with sandbox.start(port=port):
+    with tempfile.TemporaryDirectory(prefix="capacity-sandbox-") as tmp, sandbox.start(port=port):
+        roster = write_roster(org, Path(tmp) / "roster.csv")
         out.write(
             f"Sandbox Asana: {len(org.people)} people in {len(org.teams)} teams, "
             f"{int((~org.tasks['completed']).sum())} open tasks (seed {seed}).\n"

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import math
-import random
 import secrets
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -20,7 +18,8 @@ import redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
-from bot.errors import LockNotAcquired, StoreError
+from bot.errors import StoreError
+from bot.store.locking import acquire
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +33,6 @@ return 0
 """
 
 # Lock polling backoff, in seconds: the same schedule as SqliteStore.
-_POLL_FIRST_S = 0.005
-_POLL_MAX_S = 0.1
 
 
 class RedisStore:
@@ -134,18 +131,7 @@ class RedisStore:
         """
         px = _millis(ttl_s)
         owner = secrets.token_hex(16)
-        deadline = time.monotonic() + wait_s
-        pause = _POLL_FIRST_S
-        while not self._try_lock(name, owner, px):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise LockNotAcquired(
-                    f"lock {name!r} is held by another owner (waited {wait_s:g}s)",
-                    user_message="Someone else is doing this right now; try again in a moment.",
-                )
-            # Jitter keeps contending processes from polling in lockstep.
-            time.sleep(min(remaining, pause * random.uniform(0.5, 1.0)))
-            pause = min(pause * 2, _POLL_MAX_S)
+        acquire(lambda: self._try_lock(name, owner, px), name=name, wait_s=wait_s)
         try:
             yield
         except BaseException:

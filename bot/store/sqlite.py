@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import secrets
 import sqlite3
 import threading
@@ -17,7 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.errors import LockNotAcquired, StoreError
+from bot.errors import StoreError
+from bot.store.locking import acquire
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +53,6 @@ WHERE locks.expires_at <= ?
 # Expired rows are invisible at once but only removed now and then, to keep writes cheap.
 _PURGE_EVERY_WRITES = 500
 # Lock polling backoff, in seconds: short first so an in-process handover is quick.
-_POLL_FIRST_S = 0.005
-_POLL_MAX_S = 0.1
 
 
 class SqliteStore:
@@ -164,18 +162,7 @@ class SqliteStore:
         """
         _check_ttl(ttl_s)
         owner = secrets.token_hex(16)
-        deadline = time.monotonic() + wait_s
-        pause = _POLL_FIRST_S
-        while not self._try_lock(name, owner, ttl_s):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise LockNotAcquired(
-                    f"lock {name!r} is held by another owner (waited {wait_s:g}s)",
-                    user_message="Someone else is doing this right now; try again in a moment.",
-                )
-            # Jitter keeps contending processes from polling in lockstep.
-            time.sleep(min(remaining, pause * random.uniform(0.5, 1.0)))
-            pause = min(pause * 2, _POLL_MAX_S)
+        acquire(lambda: self._try_lock(name, owner, ttl_s), name=name, wait_s=wait_s)
         try:
             yield
         except BaseException:

@@ -169,3 +169,11 @@ def test_capacity_reports_invalid_tasks_instead_of_failing_when_dates_or_estimat
     assert sections(answer)[0].startswith(
         "*Cleo Costa*\n:white_circle: `  0%`  :large_green_circle: ` 62%`  :white_circle: ` 10%`"
     )
+
+
+def test_capacity_suggests_close_names_when_the_person_is_unknown(bot: Bot) -> None:
+    answer = ask(bot, "@ana.alvez")
+
+    assert answer.params["text"] == (
+        "I can't find *ana.alvez* in the Asana teams I plan for. Did you mean Ana Alves?"
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -176,3 +177,33 @@ def _healthy(url: str) -> bool:
             return response.status == 200
     except (urllib.error.URLError, ConnectionError):
         return False
+
+
+def test_sandbox_prints_how_to_connect_and_serves_when_started() -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bot", "sandbox", "--port", "0", "--token", "tok-1"],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline() for _ in range(7)]
+        settings = dict(
+            line.strip().removeprefix("export ").split("=", 1) for line in lines if "=" in line
+        )
+        request = urllib.request.Request(
+            settings["ASANA_BASE_URL"] + "/workspaces",
+            headers={"Authorization": "Bearer tok-1"},
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:
+            workspaces = json.loads(response.read())["data"]
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+    assert settings["ASANA_ACCESS_TOKEN"] == "tok-1"
+    assert [w["gid"] for w in workspaces] == [settings["ASANA_WORKSPACE_GID"]]
+    assert Path(settings["ROSTER_PATH"]).name == "roster.csv"
