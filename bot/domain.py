@@ -51,14 +51,28 @@ class Snapshot:
 
 @dataclass(frozen=True)
 class WeekCell:
-    """One person-week of a workload table."""
+    """One person-week of a workload table: committed load and, when learned, the forecast.
+
+    ``mean_h``/``p10_h``/``p90_h``/``p_over`` are None when no model could be fitted (the
+    table then shows the arithmetic committed load only).
+    """
 
     week_start: date
     capacity_h: float
     committed_h: float
-    utilisation: float | None
+    utilisation: float | None  # of the expected load (forecast mean, else committed)
     status: str  # over | at_risk | ok | under | off
     overdue_h: float
+    mean_h: float | None = None
+    p10_h: float | None = None
+    p90_h: float | None = None
+    p_over: float | None = None
+    imputed_h: float = 0.0
+
+    @property
+    def load_h(self) -> float:
+        """Expected hours: the forecast mean when there is one, else the committed load."""
+        return self.committed_h if self.mean_h is None else self.mean_h
 
     @property
     def label(self) -> str:
@@ -68,9 +82,17 @@ class WeekCell:
         """
         if self.utilisation is not None:
             return f"{self.utilisation * 100:3.0f}%"
-        if self.committed_h > 0:
-            return f"+{self.committed_h:.0f}h".rjust(4)
+        if self.load_h >= 0.5:
+            return f"+{self.load_h:.0f}h".rjust(4)
         return "  —"
+
+    @property
+    def range_label(self) -> str:
+        """The likely range (p10–p90) as % of capacity, e.g. ``92–140``; empty when unknown."""
+        if self.p10_h is None or self.p90_h is None or self.capacity_h <= 0:
+            return ""
+        low, high = (100 * h / self.capacity_h for h in (self.p10_h, self.p90_h))
+        return f"{low:.0f}–{high:.0f}"
 
 
 @dataclass(frozen=True)
@@ -81,6 +103,7 @@ class TopTask:
     name: str
     hours: float
     url: str | None
+    imputed: bool = False  # the estimate came from the model, not from Asana
 
 
 @dataclass(frozen=True)
@@ -118,3 +141,6 @@ class WorkloadReport:
     synced_at: datetime
     snapshot_hash: str
     project_links: tuple[tuple[str, str], ...] = ()  # (name, url)
+    model_version: str | None = None  # the forecast model behind the numbers, if any
+    model_note: str = ""  # what the model learned from, or why there is none
+    threshold: float = 1.0  # P(over) means P(load > threshold x capacity)

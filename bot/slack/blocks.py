@@ -41,7 +41,8 @@ def workload_blocks(report: WorkloadReport) -> list[Block]:
         blocks.append(_context(f"…and {len(rows) - MAX_ROWS} more people not shown."))
     if not rows:
         blocks.append(_section("Nobody in this team has capacity or work in these weeks."))
-    blocks.append(_context(messages.LEGEND))
+    blocks.append(_context(messages.FORECAST_LEGEND if report.model_version else messages.LEGEND))
+    blocks.append(_context(_model_line(report)))
     blocks.append(_context(_quality_line(report)))
     if report.project_links:
         links = " · ".join(f"<{url}|{escape(name)}>" for name, url in report.project_links[:10])
@@ -60,17 +61,28 @@ def workload_text(report: WorkloadReport) -> str:
 def _person(row: PersonRow) -> Block:
     cells = []
     for week in row.weeks:
-        emoji = messages.STATUS_EMOJI.get(week.status, "")
-        cells.append(f"{emoji} `{week.label}`")
+        cell = f"{messages.STATUS_EMOJI.get(week.status, '')} `{week.label}`"
+        if week.range_label:
+            cell += f" {week.range_label}"
+        if week.p_over is not None:
+            cell += f" P{week.p_over * 100:.0f}"
+        cells.append(cell)
     text = f"*{escape(row.name)}*\n" + "  ".join(cells)
     if row.top_tasks:
         tops = " · ".join(
             (f"<{t.url}|{escape(_short(t.name))}>" if t.url else escape(_short(t.name)))
             + f" {t.hours:.0f}h"
+            + (" (imputed)" if t.imputed else "")
             for t in row.top_tasks[:3]
         )
         text += f"\n_top:_ {tops}"
     return _section(text[:3000])
+
+
+def _model_line(report: WorkloadReport) -> str:
+    if report.model_version:
+        return f"Forecast model `{report.model_version}` · {report.model_note}"
+    return f"Committed load only, no forecast: {report.model_note or 'no model'}"
 
 
 def _quality_line(report: WorkloadReport) -> str:

@@ -22,6 +22,13 @@ LEGEND = (
     "`+8h` work planned in a week with no capacity"
 )
 
+FORECAST_LEGEND = (
+    "`118%` expected load · `92–140` likely range (p10–p90, % of capacity) · "
+    "`P81` 81% chance of going over capacity · :red_circle: likely over  "
+    ":large_orange_circle: at risk  :large_green_circle: ok  :white_circle: under 50%  "
+    ":heavy_minus_sign: not working · (imputed) = estimate filled in by the model"
+)
+
 STATUS_EMOJI = {
     "over": ":red_circle:",
     "at_risk": ":large_orange_circle:",
