@@ -120,11 +120,16 @@ class LocalSlack:
         users: list[dict[str, Any]] | None = None,
         team_id: str = "T0LOCAL0001",
         bot_user_id: str = "U0BOT00001",
+        app_token: str = "xapp-local",
+        socket_mode_url: str | None = None,
     ) -> None:
         """Configure the workspace; nothing listens until ``start``.
 
         Args:
             bot_token: The only token accepted in ``Authorization: Bearer ...``.
+            app_token: The app-level token accepted by ``apps.connections.open`` only.
+            socket_mode_url: The websocket URL ``apps.connections.open`` hands out (a local
+                Socket Mode server); None answers that call with an error.
             users: Users to know, each ``{"id", "email", "name"}`` plus optional ``"tz"``.
             team_id: Workspace id (``T...``).
             bot_user_id: The bot's own user id, returned by ``auth.test``.
@@ -132,6 +137,8 @@ class LocalSlack:
         if not _TEAM_ID.match(team_id):
             raise ValueError(f"team_id {team_id!r} does not look like a Slack team id (T...)")
         self.bot_token = bot_token
+        self.app_token = app_token
+        self.socket_mode_url = socket_mode_url
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.bot_id = "B0LOCALBOT1"
@@ -155,6 +162,7 @@ class LocalSlack:
             "views.publish": self._views_publish,
             "views.open": self._views_open,
             "conversations.open": self._conversations_open,
+            "apps.connections.open": self._apps_connections_open,
         }
         self._add_bot_user()
         for user in users or []:
@@ -325,7 +333,9 @@ class LocalSlack:
         authorization = headers.get("authorization")
         if authorization is None:
             return _error("not_authed")
-        if authorization != f"Bearer {self.bot_token}":
+        # apps.connections.open takes the app-level token (xapp-), everything else the bot's.
+        token = self.app_token if method == "apps.connections.open" else self.bot_token
+        if authorization != f"Bearer {token}":
             return _error("invalid_auth")
         failure = self._pop_failure(method)
         if failure is not None:
@@ -397,6 +407,11 @@ class LocalSlack:
             bot_id=self.bot_id,
             is_enterprise_install=False,
         )
+
+    def _apps_connections_open(self, params: Params) -> _Reply:
+        if self.socket_mode_url is None:
+            return _error("socket_mode_not_enabled")
+        return _ok(url=self.socket_mode_url)
 
     def _chat_post_message(self, params: Params) -> _Reply:
         channel = self._resolve_channel(params.get("channel"))

@@ -18,6 +18,7 @@ from sandbox.asana_server import AsanaSandbox
 from sandbox.slack_api import LocalSlack
 from sandbox.slack_sender import SlackSender
 from tests.asana_orgs import SmallOrg, small_org
+from tests.fakes.socket_mode import FakeSocketMode
 from tests.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -207,3 +208,58 @@ def test_sandbox_prints_how_to_connect_and_serves_when_started() -> None:
     assert settings["ASANA_ACCESS_TOKEN"] == "tok-1"
     assert [w["gid"] for w in workspaces] == [settings["ASANA_WORKSPACE_GID"]]
     assert Path(settings["ROSTER_PATH"]).name == "roster.csv"
+
+
+def test_serve_answers_a_command_over_socket_mode_when_started_with_socket(
+    asana_env: dict[str, str],
+) -> None:
+    with (
+        FakeSocketMode() as socket_mode,
+        LocalSlack(
+            bot_token="xoxb-cli", app_token="xapp-1-cli", socket_mode_url=socket_mode.url
+        ).start() as slack,
+    ):
+        slack.add_user("U0ANA00001", "ana@example.com", "Ana")
+        env = {
+            **os.environ,
+            **asana_env,
+            "SLACK_BOT_TOKEN": "xoxb-cli",
+            "SLACK_APP_TOKEN": "xapp-1-cli",
+            "SLACK_API_URL": slack.base_url,
+        }
+        server = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve", "--socket"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            socket_mode.wait_connected()
+            socket_mode.send(
+                {
+                    "envelope_id": "env-1",
+                    "type": "slash_commands",
+                    "accepts_response_payload": True,
+                    "payload": {
+                        "command": "/capacity",
+                        "text": "team Platform",
+                        "user_id": "U0ANA00001",
+                        "team_id": "T0LOCAL0001",
+                        "channel_id": "C0LOCAL0001",
+                        "response_url": slack.response_url("socket"),
+                    },
+                }
+            )
+
+            ack = socket_mode.wait_for_ack("env-1")
+            answer = slack.wait_for("response_url", timeout=30)[0]
+        finally:
+            server.terminate()
+            _, err = server.communicate(timeout=30)
+
+    assert ack["payload"]["text"] == "Crunching the numbers…"
+    assert answer.params["blocks"][0]["text"]["text"] == "Capacity · Platform · next 4 weeks"
+    assert "Traceback" not in err, err
