@@ -6,6 +6,7 @@ runs at import time.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from bot.asana.client import AsanaGateway
@@ -13,6 +14,7 @@ from bot.asana.sync import SyncScope, full_sync
 from bot.clock import Clock, SystemClock, today_in
 from bot.config import Settings
 from bot.domain import Snapshot
+from bot.forecasts import ModelCache
 from bot.roster import RosterEntry, load_roster
 from bot.snapshots import SnapshotCache
 from bot.store.factory import open_store
@@ -29,9 +31,12 @@ class Deps:
     asana: AsanaGateway
     roster: dict[str, RosterEntry]
     snapshots: SnapshotCache
+    models: ModelCache
+    workers: ThreadPoolExecutor  # Slack listener work and model fits, off the request thread
 
     def close(self) -> None:
-        """Release connections, files and thread pools."""
+        """Finish running work, drop queued work, then release connections and files."""
+        self.workers.shutdown(wait=True, cancel_futures=True)
         self.asana.close()
         self.store.close()
 
@@ -62,7 +67,11 @@ def bootstrap(
         )
 
     snapshots = SnapshotCache(sync, clock, ttl_s=settings.snapshot_ttl_s)
-    return Deps(settings, clock, store, asana, roster, snapshots)
+    workers = ThreadPoolExecutor(
+        max_workers=settings.slack_listener_threads, thread_name_prefix="copilot-worker"
+    )
+    models = ModelCache(workers, horizon_weeks=settings.forecast_weeks)
+    return Deps(settings, clock, store, asana, roster, snapshots, models, workers)
 
 
 def sync_scope(settings: Settings) -> SyncScope:

@@ -1,4 +1,4 @@
-"""The ``capacity-copilot`` command line: serve, demo, sandbox, sync, forecast.
+"""The ``capacity-copilot`` command line: serve, demo, sandbox, sync, forecast, backtest.
 
 An entry point: it configures logging, turns settings problems into one readable message and
 exit code 2, and a failed request to Asana into a friendly line and exit code 1.
@@ -7,11 +7,13 @@ exit code 2, and a failed request to Asana into a friendly line and exit code 1.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import Settings, load_settings, log_level
 from bot.errors import ConfigError, CopilotError, LookupFailed
@@ -85,6 +87,15 @@ def _parser() -> argparse.ArgumentParser:
     who.add_argument("--person", help="email, name or Asana gid")
     forecast.add_argument("--weeks", type=_weeks, help="weeks ahead, 1-12 (default 4)")
     forecast.set_defaults(run=_forecast)
+
+    backtest = sub.add_parser(
+        "backtest", help="rolling-origin evaluation of the forecast on a team's history (CSV)"
+    )
+    backtest.add_argument("--tasks", type=Path, required=True, help="tasks.csv (see README)")
+    backtest.add_argument("--time-log", type=Path, help="log.csv: person, date, hours")
+    backtest.add_argument("--horizon-weeks", type=_weeks, default=4, help="weeks ahead (4)")
+    backtest.add_argument("--json", action="store_true", help="print one JSON object")
+    backtest.set_defaults(run=_backtest)
     return parser
 
 
@@ -176,6 +187,30 @@ def _sync(args: argparse.Namespace) -> int:
     return 0
 
 
+def _backtest(args: argparse.Namespace) -> int:
+    from bot.history_csv import read_history
+    from forecasting.backtest import run_backtest
+
+    imported = read_history(args.tasks, args.time_log)
+    for problem in imported.problems:
+        print(f"skipped: {problem}", file=sys.stderr)
+    result = run_backtest(
+        imported.tasks, time_log=imported.time_log, horizon_weeks=args.horizon_weeks
+    )
+    scores = result.to_json()
+    if args.json:
+        print(json.dumps(scores))
+        return 0
+    print(f"Backtest: {scores['weeks_evaluated']} weeks, {scores['people']} people")
+    print(f"{'forecast':<12}{'MAE 1w (h)':>12}{'MAE 4w (h)':>12}{'Brier over':>12}")
+    for name, values in [("model", scores["model"]), *scores["baselines"].items()]:
+        cells = (values.get(k) for k in ("mae_1w", "mae_4w", "brier_over"))
+        print(f"{name:<12}" + "".join(f"{'—' if v is None else f'{v:.3f}':>12}" for v in cells))
+    slip = scores["slip_auc"]
+    print(f"slip AUC: {'— (no dated tasks to score)' if slip is None else f'{slip:.3f}'}")
+    return 0
+
+
 def _forecast(args: argparse.Namespace) -> int:
     from bot import services
     from bot.bootstrap import bootstrap
@@ -184,9 +219,13 @@ def _forecast(args: argparse.Namespace) -> int:
     deps = bootstrap(_settings("asana"))
     try:
         if args.team:
-            report = services.get_team_workload(deps, team=args.team, weeks=args.weeks)
+            report = services.get_team_workload(
+                deps, team=args.team, weeks=args.weeks, wait_for_model=True
+            )
         else:
-            report = services.get_person_workload(deps, person=args.person, weeks=args.weeks)
+            report = services.get_person_workload(
+                deps, person=args.person, weeks=args.weeks, wait_for_model=True
+            )
     finally:
         deps.close()
     print(workload_table(report))

@@ -60,6 +60,8 @@ class Settings:
     timezone: str = "UTC"
     forecast_weeks: int = 4
     lead_days: int = 5
+    forecast_draws: int = 1000
+    over_threshold: float = 1.0
     snapshot_ttl_s: int = 300
     slack_listener_threads: int = 16
     port: int = 3000
@@ -198,6 +200,8 @@ VARIABLES: tuple[tuple[str, str, Parser], ...] = (
     ("TIMEZONE", "timezone", _timezone),
     ("FORECAST_WEEKS", "forecast_weeks", _int(1, 26)),
     ("LEAD_DAYS", "lead_days", _int(1, 60)),
+    ("FORECAST_DRAWS", "forecast_draws", _int(1, 100_000)),
+    ("OVER_THRESHOLD", "over_threshold", _float(0.1, 5)),
     ("SNAPSHOT_TTL_S", "snapshot_ttl_s", _int(0, 86_400)),
     ("SLACK_LISTENER_THREADS", "slack_listener_threads", _int(2, 256)),
     ("PORT", "port", _int(1, 65_535)),

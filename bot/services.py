@@ -22,15 +22,25 @@ from bot.domain import (
     WorkloadReport,
 )
 from bot.errors import LookupFailed
-from forecasting.workload import UNKNOWN_ASSIGNEE, Workload, compute_workload
+from bot.forecasts import FittedModel
+from forecasting.forecast import Forecast, forecast_load
+from forecasting.workload import UNKNOWN_ASSIGNEE, DataQuality
 
 log = logging.getLogger(__name__)
 ASANA_PROJECT_URL = "https://app.asana.com/0/{gid}/list"
+MODEL_WAIT_S = 20.0
 
 
 def sync_now(deps: Deps) -> Snapshot:
     """Re-read Asana now, whatever the age of the cached snapshot."""
     return deps.snapshots.get(force=True)
+
+
+def prepare_model(deps: Deps, *, wait: bool) -> FittedModel:
+    """Sync if needed and start (or wait for) the forecast model on that history."""
+    snapshot = deps.snapshots.get()
+    today = today_in(deps.clock, deps.settings.timezone)
+    return deps.models.get(snapshot, today, wait_s=None if wait else 0.0)
 
 
 def list_teams(deps: Deps) -> list[str]:
@@ -39,8 +49,10 @@ def list_teams(deps: Deps) -> list[str]:
     return sorted(str(t) for t in people["team"].dropna().unique())
 
 
-def get_team_workload(deps: Deps, *, team: str, weeks: int | None = None) -> WorkloadReport:
-    """Committed load of every active person in ``team`` over the next ``weeks`` weeks.
+def get_team_workload(
+    deps: Deps, *, team: str, weeks: int | None = None, wait_for_model: bool = False
+) -> WorkloadReport:
+    """Forecast load of every active person in ``team`` over the next ``weeks`` weeks.
 
     Raises:
         LookupFailed: no team of that name (``choices`` lists the known teams).
@@ -48,11 +60,13 @@ def get_team_workload(deps: Deps, *, team: str, weeks: int | None = None) -> Wor
     snapshot = deps.snapshots.get()
     name = resolve_team(snapshot, team)
     members = snapshot.people[snapshot.people["team"] == name]
-    return _report(deps, snapshot, members, title=name, team=name, weeks=weeks)
+    return _report(deps, snapshot, members, title=name, team=name, weeks=weeks, wait=wait_for_model)
 
 
-def get_person_workload(deps: Deps, *, person: str, weeks: int | None = None) -> WorkloadReport:
-    """Committed load of one person, named by email, name or Asana gid.
+def get_person_workload(
+    deps: Deps, *, person: str, weeks: int | None = None, wait_for_model: bool = False
+) -> WorkloadReport:
+    """Forecast load of one person, named by email, name or Asana gid.
 
     Raises:
         LookupFailed: nobody matches (``choices`` holds the closest names).
@@ -60,7 +74,15 @@ def get_person_workload(deps: Deps, *, person: str, weeks: int | None = None) ->
     snapshot = deps.snapshots.get()
     row = resolve_person(snapshot, person)
     members = snapshot.people[snapshot.people["gid"] == row["gid"]]
-    return _report(deps, snapshot, members, title=str(row["name"]), team=row["team"], weeks=weeks)
+    return _report(
+        deps,
+        snapshot,
+        members,
+        title=str(row["name"]),
+        team=row["team"],
+        weeks=weeks,
+        wait=wait_for_model,
+    )
 
 
 def team_of_email(deps: Deps, email: str | None) -> str | None:
@@ -116,73 +138,97 @@ def _report(
     title: str,
     team: str | None,
     weeks: int | None,
+    wait: bool,
 ) -> WorkloadReport:
-    weeks = weeks or deps.settings.forecast_weeks
-    today = today_in(deps.clock, deps.settings.timezone)
-    workload = compute_workload(
+    settings = deps.settings
+    weeks = weeks or settings.forecast_weeks
+    today = today_in(deps.clock, settings.timezone)
+    # Slack answers never wait long behind a fit (the ack went out, but people are waiting).
+    fitted = deps.models.get(snapshot, today, wait_s=None if wait else MODEL_WAIT_S)
+    forecast = forecast_load(
         snapshot.people,
         snapshot.tasks,
         snapshot.time_off,
         today=today,
         weeks=weeks,
-        lead_days=deps.settings.lead_days,
+        model=fitted.model,
+        draws=settings.forecast_draws,
+        seed=int(snapshot.content_hash()[:8], 16),  # same snapshot, same numbers
+        threshold=settings.over_threshold,
+        lead_days=settings.lead_days,
     )
     gids = set(members["gid"])
-    rows = tuple(_person_row(p, workload, snapshot) for _, p in members.iterrows())
+    rows = tuple(_person_row(p, forecast, snapshot) for _, p in members.iterrows())
     plural = "s" if weeks != 1 else ""
     return WorkloadReport(
         title=f"Capacity · {title} · next {weeks} week{plural}",
         team=team,
-        week_starts=_week_starts(workload),
+        week_starts=_week_starts(forecast),
         rows=rows,
-        quality=_quality(workload, snapshot, gids),
+        quality=_quality(forecast.quality, snapshot, gids),
         synced_at=snapshot.synced_at,
         snapshot_hash=snapshot.content_hash(),
         project_links=_project_links(snapshot, gids),
+        model_version=forecast.model_version,
+        model_note=fitted.note,
+        threshold=forecast.threshold,
     )
 
 
-def _week_starts(workload: Workload) -> tuple[date, ...]:
-    starts = pd.to_datetime(workload.weekly["week_start"]).drop_duplicates().sort_values()
+def _week_starts(forecast: Forecast) -> tuple[date, ...]:
+    starts = pd.to_datetime(forecast.weekly["week_start"]).drop_duplicates().sort_values()
     return tuple(d.date() for d in starts)
 
 
-def _person_row(person: pd.Series, workload: Workload, snapshot: Snapshot) -> PersonRow:
+def _person_row(person: pd.Series, forecast: Forecast, snapshot: Snapshot) -> PersonRow:
     gid = person["gid"]
-    weekly = workload.weekly[workload.weekly["person_gid"] == gid].sort_values("week_start")
+    weekly = forecast.weekly[forecast.weekly["person_gid"] == gid].sort_values("week_start")
+    probabilistic = forecast.fallback is None
     cells = tuple(
         WeekCell(
             week_start=pd.Timestamp(w["week_start"]).date(),
             capacity_h=float(w["capacity_h"]),
             committed_h=float(w["committed_h"]),
-            utilisation=None if pd.isna(w["utilisation"]) else float(w["utilisation"]),
+            utilisation=float(w["mean_h"]) / float(w["capacity_h"])
+            if w["capacity_h"] > 0
+            else None,
             status=str(w["status"]),
             overdue_h=float(w["overdue_h"]),
+            mean_h=float(w["mean_h"]) if probabilistic else None,
+            p10_h=float(w["p10_h"]) if probabilistic else None,
+            p90_h=float(w["p90_h"]) if probabilistic else None,
+            p_over=float(w["p_over"]) if probabilistic else None,
+            imputed_h=float(w["imputed_h"]),
         )
         for _, w in weekly.iterrows()
     )
-    drivers = workload.drivers[workload.drivers["person_gid"] == gid]
-    totals = drivers.groupby("task_gid")["hours"].sum().sort_values(ascending=False).head(3)
+    drivers = forecast.drivers[forecast.drivers["person_gid"] == gid]
+    totals = (
+        drivers.groupby("task_gid")
+        .agg(hours=("hours", "sum"), imputed=("imputed", "any"))
+        .sort_values("hours", ascending=False)
+        .head(3)
+    )
     tasks = snapshot.tasks.set_index("gid")
     top = tuple(
         TopTask(
             gid=str(task_gid),
             name=str(tasks.at[task_gid, "name"]),
-            hours=float(hours),
+            hours=float(row["hours"]),
             url=_optional_str(tasks.at[task_gid, "url"]),
+            imputed=bool(row["imputed"]),
         )
-        for task_gid, hours in totals.items()
+        for task_gid, row in totals.iterrows()
     )
     return PersonRow(
         gid=str(gid), name=str(person["name"]), email=person["email"], weeks=cells, top_tasks=top
     )
 
 
-def _quality(workload: Workload, snapshot: Snapshot, gids: set[str]) -> QualityNote:
+def _quality(q: DataQuality, snapshot: Snapshot, gids: set[str]) -> QualityNote:
     """Gaps among the open tasks assigned to these people (unassigned: across the scope)."""
     tasks = snapshot.tasks
     mine = set(tasks.loc[tasks["assignee_gid"].isin(gids), "gid"])
-    q = workload.quality
     invalid = [gid for gid, reason in q.invalid if gid in mine and reason != UNKNOWN_ASSIGNEE]
     outside = [gid for gid, reason in q.invalid if reason == UNKNOWN_ASSIGNEE]
     return QualityNote(

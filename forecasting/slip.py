@@ -186,6 +186,15 @@ class SlipModel:
             random_state=self.random_state,
         )
 
+    def _fit_booster(self, matrix: FloatArray, labels: IntArray) -> HistGradientBoostingClassifier:
+        # scikit-learn's binning fails on a column with no value at all (e.g. every early task
+        # lacks a track record); as a constant it carries the same (no) information.
+        empty = np.isnan(matrix).all(axis=0)
+        if empty.any():
+            matrix = matrix.copy()
+            matrix[:, empty] = 0.0
+        return self._booster().fit(matrix, labels)
+
     def _fit_boosted(self, matrix: FloatArray, labels: IntArray) -> None:
         n = len(labels)
         n_cal = int(round(n * self.calibration_fraction))
@@ -194,9 +203,9 @@ class SlipModel:
             self.fallback_ = (
                 f"too few of a class in the held-out latest {n_cal} rows: uncalibrated boosting"
             )
-            self.classifier_ = self._booster().fit(matrix, labels)
+            self.classifier_ = self._fit_booster(matrix, labels)
             return
-        booster = self._booster().fit(matrix[: n - n_cal], head)
+        booster = self._fit_booster(matrix[: n - n_cal], head)
         raw = np.asarray(booster.predict_proba(matrix[n - n_cal :])[:, 1], dtype=np.float64)
         if self.calibration == "isotonic":
             self.calibrator_ = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
@@ -206,7 +215,7 @@ class SlipModel:
         self.calibration_ = self.calibration
         # The latest rows carry the most recent behaviour; the map learnt on them still applies
         # to a booster refitted on everything, as both rank rows alike.
-        self.classifier_ = self._booster().fit(matrix, labels) if self.refit else booster
+        self.classifier_ = self._fit_booster(matrix, labels) if self.refit else booster
 
     def _calibrate(self, raw: FloatArray) -> FloatArray:
         if isinstance(self.calibrator_, IsotonicRegression):

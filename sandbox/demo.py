@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from bot import services
 from bot.bootstrap import Deps, bootstrap
 from bot.clock import SystemClock, today_in
 from bot.config import Secret, Settings
@@ -122,6 +123,10 @@ def run_demo(*, seed: int, interactive: bool, out: TextIO) -> int:
             f"open tasks,\nserved by a local Asana ({world.asana.base_url}); the real bot "
             f"answers signed Slack requests and replies through a local Slack Web API.\n\n"
         )
+        out.write("Reading Asana and learning from its history…\n")
+        out.flush()
+        fitted = services.prepare_model(world.deps, wait=True)
+        out.write(f"Forecast model: {fitted.note}.\n\n")
         questions = ("", f"team {other_team} 6", f"<@{colleague_id}> 2", "help", "team Nowhere")
         for text in questions:
             out.write(f"─── {lead} ({people.iloc[0]['team']}) types: /capacity {text}\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -44,9 +43,7 @@ def build_app(settings: Settings, deps: Deps, *, client: WebClient | None = None
         signing_secret=settings.slack_signing_secret or None,
         # Bolt's default pool of 5 threads is shared by acks and slow listeners; a busy pool
         # makes acks miss Slack's 3-second deadline (notes §1.1).
-        listener_executor=ThreadPoolExecutor(
-            max_workers=settings.slack_listener_threads, thread_name_prefix="slack-listener"
-        ),
+        listener_executor=deps.workers,
         raise_error_for_unhandled_request=False,
     )
     commands.register(app, deps)

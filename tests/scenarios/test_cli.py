@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from forecasting.synthetic import generate_org
 from sandbox.asana_server import AsanaSandbox
 from sandbox.slack_api import LocalSlack
 from sandbox.slack_sender import SlackSender
@@ -118,6 +122,10 @@ def test_demo_runs_its_tour_and_exits_when_input_is_not_a_terminal() -> None:
     assert result.returncode == 0, result.stderr
     assert "types: /capacity team" in result.stdout
     assert "Capacity · Data · next 6 weeks" in result.stdout
+    assert re.search(
+        r"Forecast model `[0-9a-f]{12}` · learned from [\d,]+ completed tasks", result.stdout
+    )
+    assert re.search(r"`\s*\d+%` \d+–\d+ P\d+", result.stdout)  # expected load, range, P(over)
     assert "What to try next:" in result.stdout
     assert "Traceback" not in result.stderr
 
@@ -263,3 +271,45 @@ def test_serve_answers_a_command_over_socket_mode_when_started_with_socket(
     assert ack["payload"]["text"] == "Crunching the numbers…"
     assert answer.params["blocks"][0]["text"]["text"] == "Capacity · Platform · next 4 weeks"
     assert "Traceback" not in err, err
+
+
+def test_backtest_prints_the_agreed_json_and_reports_skipped_rows_when_given_a_csv(
+    tmp_path: Path,
+) -> None:
+    org = generate_org(5, today=date(2026, 11, 25), people=6, open_tasks=40, history_months=8)
+    tasks = tmp_path / "tasks.csv"
+    rows = [
+        "task_id,assignee,project,estimate_hours,actual_hours,created_on,start_on,due_on,"
+        "completed_on"
+    ]
+    for t in org.tasks[org.tasks["assignee_gid"].notna()].itertuples():
+        cells = [
+            t.gid,
+            t.assignee_gid,
+            t.project_gid,
+            t.estimate_h,
+            t.actual_h,
+            t.created_at,
+            t.start_on,
+            t.due_on,
+            t.completed_at if t.completed else None,
+        ]
+        rows.append(",".join("" if pd.isna(c) else _cell(c) for c in cells))
+    rows.append("BAD,someone,P,lots,,,,,")
+    tasks.write_text("\n".join(rows) + "\n")
+
+    result = run("backtest", "--tasks", str(tasks), "--json", timeout=180)
+
+    assert result.returncode == 0, result.stderr
+    scores = json.loads(result.stdout)
+    assert set(scores) == {"weeks_evaluated", "people", "model", "baselines", "slip_auc"}
+    assert set(scores["baselines"]) == {"committed", "last_week", "ma4"}
+    assert set(scores["model"]) == {"mae_1w", "mae_4w", "brier_over"}
+    assert scores["people"] == 6 and scores["weeks_evaluated"] > 0
+    assert f"skipped: tasks.csv:{len(rows)}: estimate_hours 'lots' is not a number" in (
+        result.stderr
+    )
+
+
+def _cell(value: object) -> str:
+    return value.date().isoformat() if isinstance(value, pd.Timestamp) else str(value)

@@ -97,3 +97,57 @@ def test_workload_text_names_overloaded_people_when_any() -> None:
 
 def test_help_blocks_are_valid_block_kit_when_rendered() -> None:
     assert_valid(blocks.help_blocks())
+
+
+def test_workload_blocks_show_range_and_chance_of_overload_when_forecast() -> None:
+    cell = WeekCell(
+        week_start=WEEKS[0],
+        capacity_h=40.0,
+        committed_h=36.0,
+        utilisation=1.18,
+        status="over",
+        overdue_h=0.0,
+        mean_h=47.2,
+        p10_h=36.8,
+        p90_h=56.0,
+        p_over=0.81,
+    )
+    row = PersonRow(
+        gid="1",
+        name="Ann",
+        email=None,
+        weeks=(cell,),
+        top_tasks=(TopTask(gid="7", name="Spike", hours=6.0, url=None, imputed=True),),
+    )
+    report = WorkloadReport(
+        title="t",
+        team=None,
+        week_starts=WEEKS[:1],
+        rows=(row,),
+        quality=QualityNote(),
+        synced_at=datetime(2026, 11, 25, tzinfo=UTC),
+        snapshot_hash="abc",
+        model_version="9ec2347bf7d8",
+        model_note="learned from 4,779 completed tasks",
+    )
+
+    rendered = blocks.workload_blocks(report)
+
+    assert_valid(rendered)
+    assert rendered[3]["text"]["text"] == (
+        "*Ann*\n:red_circle: `118%` 92–140 P81\n_top:_ Spike 6h (imputed)"
+    )
+    contexts = [b["elements"][0]["text"] for b in rendered if b["type"] == "context"]
+    assert "Forecast model `9ec2347bf7d8` · learned from 4,779 completed tasks" in contexts
+    assert any(c.startswith("`118%` expected load") for c in contexts)
+
+
+def test_workload_blocks_say_why_there_is_no_forecast_when_the_model_is_missing() -> None:
+    report = a_report(a_row("Ann", 0.5, 0.5))
+    report = WorkloadReport(**{**report.__dict__, "model_note": "no completed history yet"})
+
+    contexts = [
+        b["elements"][0]["text"] for b in blocks.workload_blocks(report) if b["type"] == "context"
+    ]
+
+    assert "Committed load only, no forecast: no completed history yet" in contexts

@@ -237,3 +237,13 @@ def test_slip_training_set_builds_a_fittable_set_when_given_a_synthetic_org():
     assert y.tolist() == labels.loc[X.index].astype(int).tolist()
     assert p.shape == (int((~tasks["completed"]).sum()),)
     assert ((p >= 0) & (p <= 1)).all()
+
+
+def test_slip_model_fits_when_a_feature_has_no_value_in_any_row() -> None:
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"size": rng.random(400), "track_record": np.full(400, np.nan)})
+    y = (X["size"] + rng.normal(0, 0.2, 400) > 0.6).astype(int).to_numpy()
+
+    p = SlipModel(random_state=0).fit(X, y).predict_proba(X)
+
+    assert p.shape == (400,) and 0.0 < p.mean() < 1.0

@@ -1,0 +1,144 @@
+"""Monte Carlo forecast speed and memory against the aggregation any forecast must do.
+
+Builds a seeded organisation (PEOPLE people, TASKS open tasks, a year of history) and times
+``forecast_load`` over WEEKS weeks with DRAWS draws. Baselines, measured in the same run on rows
+built before the clock starts:
+
+* per draw: a pandas group-by sum of person-day rows carrying the DRAWS draws as columns into
+  person-weeks: the least aggregation any DRAWS-draw forecast of daily load has to do (the
+  target applies to this ratio);
+* single: the workload benchmark's group-by sum of task-day rows into person-weeks, once (as
+  for a forecast without draws; printed for reference).
+
+Also: peak traced memory of one forecast, a scaling table over open tasks, and the time of
+``CapacityModel.fit`` on the history. Exits 1 when the ratio exceeds ``--budget``, the peak
+reaches ``--memory-mb``, or the fit takes longer than ``--fit-seconds``.
+
+    python -m benchmarks.forecast_speed [--people 1000] [--tasks 100000] [--weeks 12]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import tracemalloc
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from benchmarks.workload_speed import best_of, task_day_rows
+from forecasting.forecast import forecast_load
+from forecasting.model import CapacityModel
+from forecasting.synthetic import generate_org
+
+TODAY = date(2026, 11, 25)
+SCALING = (1_000, 3_000, 10_000, 30_000, 100_000)
+
+
+def person_day_draw_rows(people: int, days: int, draws: int, seed: int) -> pd.DataFrame:
+    """``people × days`` rows of ``person, week`` and ``draws`` float columns of hours."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        rng.gamma(2.0, 2.0, size=(people * days, draws)), columns=[f"d{i}" for i in range(draws)]
+    )
+    frame.insert(0, "week", np.tile(np.arange(days) // 7, people))
+    frame.insert(0, "person", np.repeat(np.arange(people), days))
+    return frame
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=1000)
+    parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument("--weeks", type=int, default=12)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--budget", type=float, default=5.0, help="max ratio to the baseline")
+    parser.add_argument("--memory-mb", type=float, default=2048.0)
+    parser.add_argument("--fit-seconds", type=float, default=30.0)
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    org = generate_org(
+        1,
+        today=TODAY,
+        people=args.people,
+        teams=10,
+        projects=40,
+        open_tasks=args.tasks,
+        history_months=12,
+    )
+    completed = int(org.tasks["completed"].sum())
+    print(
+        f"organisation: {args.people} people, {args.tasks} open tasks, {completed} completed "
+        f"history rows ({time.perf_counter() - started:.1f} s to generate)"
+    )
+
+    started = time.perf_counter()
+    model = CapacityModel(horizon_weeks=4).fit(
+        org.tasks, today=TODAY, people=org.people, time_off=org.time_off
+    )
+    fit_s = time.perf_counter() - started
+    print(f"CapacityModel.fit on {completed} history rows: {fit_s:.1f} s", end=" ")
+    print(f"(budget {args.fit_seconds:g} s)")
+
+    def run(tasks: pd.DataFrame = org.tasks) -> object:
+        return forecast_load(
+            org.people,
+            tasks,
+            org.time_off,
+            today=TODAY,
+            weeks=args.weeks,
+            model=model,
+            draws=args.draws,
+        )
+
+    tracemalloc.start()
+    run()
+    peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+
+    open_tasks = org.tasks[~org.tasks["completed"]].reset_index(drop=True)
+    single_rows = task_day_rows(open_tasks)
+    draw_rows = person_day_draw_rows(args.people, 7 * args.weeks, args.draws, seed=1)
+    draw_columns = [c for c in draw_rows.columns if c.startswith("d")]
+
+    def per_draw() -> object:
+        return draw_rows.groupby(["person", "week"])[draw_columns].sum()
+
+    def single() -> object:
+        return single_rows.groupby(["person_gid", "week"])["hours"].sum()
+
+    t_model = best_of(args.runs, run)
+    t_draws = best_of(args.runs, per_draw)
+    t_single = best_of(args.runs, single)
+    ratio = t_model / t_draws
+    print(f"forecast_load ({args.weeks} weeks, {args.draws} draws)  {t_model * 1000:9.1f} ms")
+    print(
+        f"baseline per draw: group-by of {len(draw_rows)} person-day rows × {args.draws} draws"
+        f"  {t_draws * 1000:9.1f} ms"
+    )
+    print(f"ratio to the per-draw baseline     {ratio:9.2f}x  (budget {args.budget:g}x)")
+    print(
+        f"reference single: group-by of {len(single_rows)} task-day rows  {t_single * 1000:9.1f} ms"
+        f"  (ratio {t_model / t_single:.1f}x)"
+    )
+    print(f"peak traced memory of one forecast {peak_mb:9.1f} MiB  (budget {args.memory_mb:g} MiB)")
+
+    print("\nscaling (same people, weeks and draws):")
+    print("| open tasks | forecast (ms) | ms per 1,000 tasks |")
+    print("| ---:| ---:| ---:|")
+    rng = np.random.default_rng(2)
+    history = org.tasks[org.tasks["completed"]]
+    for n in (s for s in SCALING if s <= len(open_tasks)):
+        subset = open_tasks.iloc[np.sort(rng.choice(len(open_tasks), n, replace=False))]
+        tasks = pd.concat([history, subset], ignore_index=True)
+        t = best_of(1, lambda tasks=tasks: run(tasks))
+        print(f"| {n:,} | {t * 1000:.0f} | {t * 1000 / (n / 1000):.1f} |")
+    ok = ratio <= args.budget and peak_mb < args.memory_mb and fit_s < args.fit_seconds
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.effort import fit_bias
+from forecasting.model import NO_HISTORY, NOT_FITTED, CapacityModel
+from forecasting.synthetic import generate_org
+from tests.builders import a_person, a_task, people_frame, tasks_frame
+
+TODAY = date(2025, 3, 12)
+
+
+def _done(person: str, estimate: float, actual: float, days_ago: int, **extra: object) -> dict:
+    day = TODAY - timedelta(days=days_ago)
+    row = {
+        "assignee_gid": person,
+        "estimate_h": estimate,
+        "actual_h": actual,
+        "remaining_h": 0.0,
+        "completed": True,
+        "completed_at": day,
+        "start_on": day - timedelta(days=2),
+        "due_on": day,
+        "created_at": day - timedelta(days=20),
+    }
+    return a_task(**(row | extra))
+
+
+def _small_model(**settings: object) -> CapacityModel:
+    return CapacityModel(max_iter=20, min_train_rows=20, slip=False, **settings)
+
+
+def test_capacity_model_raises_when_used_before_fit():
+    model = CapacityModel()
+
+    with pytest.raises(ValueError, match=re.escape(NOT_FITTED)):
+        model.corrected_effort(tasks_frame(a_task()))
+
+
+def test_fit_bias_gives_the_team_value_when_a_person_has_three_tasks():
+    ratios = np.log(np.r_[np.full(40, 1.2), np.full(3, 3.0)])
+    person = pd.Series(["a"] * 20 + ["b"] * 20 + ["c"] * 3)
+    teams = pd.Series({"a": "T", "b": "T", "c": "T"})
+
+    table = fit_bias(ratios, person, teams, min_tasks=5).table.set_index("person_gid")
+
+    assert table.loc["c", "shrunk_from"] == "team"
+    assert table.loc["c", "bias"] < 1.5
+    assert table.loc["a", "shrunk_from"] == "person"
+    assert table.loc["a", "bias"] == pytest.approx(1.2, rel=0.05)
+
+
+def test_fit_bias_shrinks_towards_the_team_when_people_differ_little():
+    rng = np.random.default_rng(0)
+    ratios = rng.normal(np.log(1.1), 0.3, size=60)
+    person = pd.Series(np.repeat(["a", "b", "c"], 20))
+    teams = pd.Series({"a": "T", "b": "T", "c": "T"})
+
+    table = fit_bias(ratios, person, teams, min_tasks=5).table
+
+    raw = pd.Series(ratios).groupby(person.to_numpy()).mean()
+    assert np.ptp(table["log_bias"]) < np.ptp(raw.to_numpy())
+
+
+def test_capacity_model_recovers_hidden_biases_when_fitted_on_the_demo_org():
+    org = generate_org(3, today=TODAY, people=12, open_tasks=100, history_months=6)
+
+    model = _small_model().fit(org.tasks, today=TODAY, people=org.people)
+
+    joined = model.bias_.merge(org.truth, on="person_gid")
+    rho = joined[["bias", "estimate_bias"]].corr(method="spearman").iloc[0, 1]
+    assert rho >= 0.8
+    assert set(model.bias_.columns) == {
+        "person_gid",
+        "team",
+        "bias",
+        "n_tasks",
+        "shrunk_from",
+        "log_sd",
+    }
+
+
+def test_capacity_model_has_no_history_fallback_when_nothing_was_completed():
+    tasks = tasks_frame(a_task(due_on=date(2025, 3, 14)))
+
+    model = CapacityModel().fit(tasks, today=TODAY)
+
+    assert model.fallback_ == NO_HISTORY
+    assert model.bias_["bias"].tolist() == [1.0]
+    assert model.bias_["shrunk_from"].tolist() == ["org"]
+
+
+def test_capacity_model_ignores_outcomes_after_today_when_fitting():
+    past = [_done("p1", 4.0, 6.0, d) for d in range(3, 30, 3)]
+    future = _done("p1", 4.0, 40.0, -5)
+
+    before = _small_model().fit(tasks_frame(*past), today=TODAY)
+    after = _small_model().fit(tasks_frame(*past, future), today=TODAY)
+
+    assert after.bias_["bias"].iloc[0] == pytest.approx(before.bias_["bias"].iloc[0])
+
+
+def test_capacity_model_version_is_stable_and_follows_settings_when_refitted():
+    tasks = tasks_frame(*[_done("p1", 4.0, 5.0, d) for d in range(3, 30, 3)])
+
+    first = _small_model().fit(tasks, today=TODAY).version
+    again = _small_model().fit(tasks, today=TODAY).version
+    other = _small_model(min_tasks_for_person=2).fit(tasks, today=TODAY).version
+
+    assert re.fullmatch(r"[0-9a-f]{12}", first)
+    assert first == again
+    assert first != other
+
+
+def test_corrected_effort_scales_by_bias_and_flags_imputed_when_tasks_are_unestimated():
+    history = [_done("p1", 4.0, 8.0, d) for d in range(2, 60, 2)]
+    open_tasks = [
+        a_task(gid="known", due_on=date(2025, 3, 20), remaining_h=5.0),
+        a_task(gid="blank", due_on=date(2025, 3, 20), remaining_h=None, estimate_h=None),
+    ]
+    model = _small_model().fit(tasks_frame(*history), today=TODAY)
+
+    effort = model.corrected_effort(tasks_frame(*history, *open_tasks)).set_index("task_gid")
+
+    assert effort.loc["known", "expected_h"] == pytest.approx(10.0, rel=0.1)
+    assert not effort.loc["known", "imputed"]
+    assert effort.loc["blank", "imputed"]
+    assert effort.loc["blank", "expected_h"] > 0
+    assert effort.loc["blank", "log_sd"] > effort.loc["known", "log_sd"]
+
+
+def test_corrected_effort_imputes_from_actual_hours_when_nothing_was_ever_estimated():
+    history = [a_task(**{**_done("p1", 1.0, 6.0, d), "estimate_h": None}) for d in range(2, 40, 2)]
+    blank = a_task(gid="blank", due_on=date(2025, 3, 20), remaining_h=None, estimate_h=None)
+    model = _small_model().fit(tasks_frame(*history), today=TODAY)
+
+    effort = model.corrected_effort(tasks_frame(blank)).set_index("task_gid")
+
+    assert model.imputer_.target_ == "actual_h"
+    assert effort.loc["blank", "expected_h"] == pytest.approx(6.0, rel=0.2)
+
+
+def test_capacity_model_fits_every_correction_when_history_has_a_single_person():
+    org = generate_org(5, today=TODAY, people=1, teams=1, open_tasks=20, history_months=6)
+
+    model = CapacityModel(max_iter=20, min_train_rows=10).fit(
+        org.tasks, today=TODAY, people=org.people
+    )
+
+    assert len(model.bias_) == 1
+    assert model.bias_["shrunk_from"].iloc[0] == "person"
+    assert model.regressor_ is not None
+    assert model.fallback_ is None
+
+
+def test_capacity_model_learns_slip_days_when_late_tasks_exist():
+    late = [_done("p1", 4.0, 4.0, d, due_on=TODAY - timedelta(days=d + 4)) for d in range(3, 60, 3)]
+
+    model = _small_model().fit(tasks_frame(*late), today=TODAY, people=people_frame(a_person()))
+
+    assert model.slip_days_ == 4
