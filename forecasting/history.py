@@ -80,6 +80,7 @@ class History:
         team: ``(P,)`` team number (people without a team share one).
         start: Monday of week 0, as a day number (days since 1970-01-01).
         hours: ``(P, W)`` realised hours per week; week ``W`` is today's week.
+        daily: ``(P, 7 W)`` realised hours per day from ``start`` (the weeks of ``hours``).
         first: ``(P,)`` first week with realised hours (``W`` when none).
         last: ``(P,)`` last week with realised hours (-1 when none).
         capacity: ``(P, W + horizon)`` capacity hours per week (NaN when not in ``people``).
@@ -92,6 +93,7 @@ class History:
     team: IntArray
     start: int
     hours: FloatArray
+    daily: FloatArray
     first: IntArray
     last: IntArray
     capacity: FloatArray
@@ -155,9 +157,10 @@ def build_history(
         start = max(start, monday - 7 * max_weeks)
     n_weeks = (monday - start) // 7
     if log is not None:
-        hours = _log_hours(log, index, start, n_weeks)
+        daily = _log_hours(log, index, start, n_weeks)
     else:
-        hours = _spread_hours(assigned, index, start, n_weeks, today)
+        daily = _spread_hours(assigned, index, start, n_weeks, today)
+    hours: FloatArray = daily.reshape(len(gids), n_weeks, 7).sum(axis=2)
     has = np.concatenate([hours > 0, np.ones((len(gids), 1), dtype=bool)], axis=1)
     first = has.argmax(axis=1).astype(np.int64)  # n_weeks (the sentinel column) when none
     week = np.where(has[:, :n_weeks], np.arange(n_weeks), -1)
@@ -181,6 +184,7 @@ def build_history(
         team=team,
         start=start,
         hours=hours,
+        daily=daily,
         first=first,
         last=np.asarray(last, dtype=np.int64),
         capacity=capacity,
@@ -236,21 +240,26 @@ def _completed_days(tasks: pd.DataFrame, today: date) -> IntArray:
 
 
 def _log_hours(log: pd.DataFrame, index: pd.Index, start: int, n_weeks: int) -> FloatArray:
+    """Logged hours per person × day of the ``n_weeks`` weeks from ``start``."""
+    n_days = 7 * n_weeks
     person = index.get_indexer(pd.Index(log["person_gid"]))
-    week = (day_numbers(log["day"]) - start) // 7
-    keep = (person >= 0) & (week >= 0) & (week < n_weeks)
+    day = day_numbers(log["day"]) - start
+    keep = (person >= 0) & (day >= 0) & (day < n_days)
     flat = np.bincount(
-        person[keep] * n_weeks + week[keep],
+        person[keep] * n_days + day[keep],
         weights=log["hours"].to_numpy(np.float64)[keep],
-        minlength=len(index) * n_weeks,
+        minlength=len(index) * n_days,
     )
-    return np.asarray(flat, dtype=np.float64).reshape(len(index), n_weeks)
+    return np.asarray(flat, dtype=np.float64).reshape(len(index), n_days)
 
 
 def _spread_hours(
     tasks: pd.DataFrame, index: pd.Index, start: int, n_weeks: int, today: date
 ) -> FloatArray:
-    """Actual hours of completed tasks spread evenly over Mon-Fri days of start..completion."""
+    """Actual hours of completed tasks spread evenly over Mon-Fri days of start..completion.
+
+    Returns hours per person × day of the ``n_weeks`` weeks from ``start``.
+    """
     n_days = 7 * n_weeks
     done_day = day_numbers(tasks["completed_at"])
     actual = tasks["actual_h"].fillna(0.0).to_numpy(np.float64)
@@ -277,8 +286,8 @@ def _spread_hours(
         per_day = np.cumsum(diff.reshape(len(index), n_days + 1), axis=1)[:, :n_days]
         weekday = (np.arange(n_days) + start + 3) % 7  # 1970-01-01 was a Thursday
         out += per_day if kind else per_day * (weekday < 5)
-    weekly: FloatArray = np.maximum(out, 0.0).reshape(len(index), n_weeks, 7).sum(axis=2)
-    return weekly
+    daily: FloatArray = np.maximum(out, 0.0)
+    return daily
 
 
 def _task_table(tasks: pd.DataFrame, index: pd.Index) -> TaskTable:

@@ -33,6 +33,9 @@ FEATURES = (
     "active26",
     "weeks_known",  # weeks since the first realised week, capped at LOOKBACK
     "weeks_since_work",  # capped at LOOKBACK (also when no work was ever seen)
+    "hours_last3d",  # realised hours of the 3 days before the origin (Fri-Sun): the momentum
+    "days_since_work",  # days since the last day with realised hours, capped at 7 × LOOKBACK
+    "active_days7",  # days with realised hours among the 7 before the origin
     "team_mean1",
     "team_active1",
     "plan_h",  # estimated hours the plan known at the origin puts in the target week
@@ -154,8 +157,28 @@ def _history_features(
     seen = last_work[:, np.minimum(origins, n_w)]
     since = np.where(seen >= 0, origins[None, :] - seen, LOOKBACK)
     out["weeks_since_work"] = np.minimum(since, LOOKBACK).astype(np.float64)
+    out |= _daily_features(history, origins, people)
     out["team_mean1"], out["team_active1"] = _team_last_week(history, origins, people)
     return out
+
+
+def _daily_features(history: History, origins: IntArray, people: IntArray) -> dict[str, FloatArray]:
+    """``(people, origins)`` features from the realised days just before each origin's Monday."""
+    daily = history.daily[people]
+    n_p, n_d = daily.shape
+    pad = 7 * LOOKBACK
+    padded = np.concatenate([np.zeros((n_p, pad)), daily], axis=1)
+    at = 7 * np.minimum(origins, n_d // 7) + pad  # column of the origin's Monday in `padded`
+    cum = np.concatenate([np.zeros((n_p, 1)), np.cumsum(padded, axis=1)], axis=1)
+    busy = np.concatenate([np.zeros((n_p, 1)), np.cumsum(padded > 0, axis=1)], axis=1)
+    day = np.arange(padded.shape[1])
+    last = np.maximum.accumulate(np.where(padded > 0, day, -pad), axis=1)
+    last = np.concatenate([np.full((n_p, 1), -pad), last], axis=1)  # last busy day before col
+    return {
+        "hours_last3d": cum[:, at] - cum[:, at - 3],
+        "days_since_work": np.minimum(at[None, :] - last[:, at], pad).astype(np.float64),
+        "active_days7": busy[:, at] - busy[:, at - 7],
+    }
 
 
 def _team_last_week(

@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 
 from forecasting.effort import fit_bias
+from forecasting.history import build_history
 from forecasting.model import NO_HISTORY, NOT_FITTED, CapacityModel
+from forecasting.panel import build_panel
 from forecasting.synthetic import generate_org
 from tests.builders import a_person, a_task, people_frame, tasks_frame
 
@@ -164,3 +166,20 @@ def test_capacity_model_learns_slip_days_when_late_tasks_exist():
     model = _small_model().fit(tasks_frame(*late), today=TODAY, people=people_frame(a_person()))
 
     assert model.slip_days_ == 4
+
+
+def test_panel_reads_the_days_before_the_origin_but_not_today_s_week_when_time_is_logged():
+    log = pd.DataFrame(
+        {
+            "person_gid": ["p1"] * 4,
+            "day": pd.to_datetime(["2025-03-03", "2025-03-07", "2025-03-09", "2025-03-11"]),
+            "hours": [5.0, 2.0, 3.0, 4.0],
+        }
+    )
+    history = build_history(tasks_frame(), today=TODAY, time_log=log)
+
+    panel = build_panel(history, np.array([history.weeks]), 1, np.zeros(1), np.arange(1))
+
+    row = panel.X.iloc[0]
+    assert history.hours[0].tolist() == [10.0]  # the week of 3 March; today's week is not realised
+    assert (row["hours_last3d"], row["active_days7"], row["days_since_work"]) == (5.0, 3.0, 1.0)
