@@ -2,17 +2,20 @@
 
 Builds a seeded organisation (PEOPLE people, TASKS open tasks, a year of history) and times
 ``forecast_load`` over WEEKS weeks with DRAWS draws. Baselines, measured in the same run on rows
-built before the clock starts:
+built before the clock starts (each timing is the best of ``--runs`` back-to-back runs):
 
 * per draw: a pandas group-by sum of person-day rows carrying the DRAWS draws as columns into
-  person-weeks: the least aggregation any DRAWS-draw forecast of daily load has to do (the
-  target applies to this ratio);
+  person-weeks: the least aggregation any DRAWS-draw forecast of daily load has to do, and an
+  output the size of the forecast's own draws (person-weeks × DRAWS); the target applies to
+  this ratio;
 * single: the workload benchmark's group-by sum of task-day rows into person-weeks, once (as
   for a forecast without draws; printed for reference).
 
-Also: peak traced memory of one forecast, a scaling table over open tasks, and the time of
-``CapacityModel.fit`` on the history. Exits 1 when the ratio exceeds ``--budget``, the peak
-reaches ``--memory-mb``, or the fit takes longer than ``--fit-seconds``.
+Also: peak traced memory of one forecast, where one profiled forecast spends its time, a
+scaling table over open tasks (the last column, time added per 1,000 tasks over the smallest
+run, is flat when growth is linear), and the time of ``CapacityModel.fit`` on the history.
+Exits 1 when the ratio exceeds ``--budget``, the peak reaches ``--memory-mb``, or the fit takes
+longer than ``--fit-seconds``.
 
     python -m benchmarks.forecast_speed [--people 1000] [--tasks 100000] [--weeks 12]
 """
@@ -20,8 +23,12 @@ reaches ``--memory-mb``, or the fit takes longer than ``--fit-seconds``.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import functools
+import pstats
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -34,6 +41,21 @@ from forecasting.synthetic import generate_org
 
 TODAY = date(2026, 11, 25)
 SCALING = (1_000, 3_000, 10_000, 30_000, 100_000)
+# Parts of a forecast, by (module file, function) of the calls that make them up.
+STAGES = (
+    ("slip scoring (CapacityModel.slip_probability)", (("model.py", "slip_probability"),)),
+    ("corrected effort (CapacityModel.corrected_effort)", (("model.py", "corrected_effort"),)),
+    ("committed-load spreads (compute_workload, 3 calls)", (("workload.py", "compute_workload"),)),
+    (
+        "other work (build_history, CapacityModel.other_work)",
+        (("history.py", "build_history"), ("model.py", "other_work")),
+    ),
+    (
+        "per-cell moments and draws (forecasting.montecarlo)",
+        (("montecarlo.py", "committed_load"), ("montecarlo.py", "simulate_load")),
+    ),
+    ("input validation, every call (inside the rows above too)", (("frames.py", "validate"),)),
+)
 
 
 def person_day_draw_rows(people: int, days: int, draws: int, seed: int) -> pd.DataFrame:
@@ -45,6 +67,23 @@ def person_day_draw_rows(people: int, days: int, draws: int, seed: int) -> pd.Da
     frame.insert(0, "week", np.tile(np.arange(days) // 7, people))
     frame.insert(0, "person", np.repeat(np.arange(people), days))
     return frame
+
+
+def stage_shares(run: Callable[[], object]) -> list[tuple[str, float]]:
+    """Share of one profiled ``run`` spent in each of :data:`STAGES` (cumulative time)."""
+    profile = cProfile.Profile()
+    profile.runcall(run)
+    stats = pstats.Stats(profile).stats  # type: ignore[attr-defined]
+    total = max(ct for (_, _, _, ct, _) in stats.values())
+    shares = []
+    for label, functions in STAGES:
+        spent = sum(
+            ct
+            for (path, _, name), (_, _, _, ct, _) in stats.items()
+            if any(path.endswith(f"/{file}") and name == fn for file, fn in functions)
+        )
+        shares.append((label, spent / total))
+    return shares
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -110,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     def single() -> object:
         return single_rows.groupby(["person_gid", "week"])["hours"].sum()
 
+    # Each its best of back-to-back runs. Interleaved, the group-by runs about twice as slow
+    # (it pages in its ~100 MB of output again after every forecast): that would flatter the
+    # ratio.
     t_model = best_of(args.runs, run)
     t_draws = best_of(args.runs, per_draw)
     t_single = best_of(args.runs, single)
@@ -126,16 +168,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"peak traced memory of one forecast {peak_mb:9.1f} MiB  (budget {args.memory_mb:g} MiB)")
 
-    print("\nscaling (same people, weeks and draws):")
-    print("| open tasks | forecast (ms) | ms per 1,000 tasks |")
-    print("| ---:| ---:| ---:|")
+    print("\nwhere one profiled forecast spends its time:")
+    for label, share in stage_shares(run):
+        print(f"  {share:6.1%}  {label}")
+
+    print("\nscaling (same people, history, weeks and draws; one run each):")
+    print("| open tasks | forecast (ms) | ms per 1,000 tasks | ms per 1,000 tasks added |")
+    print("| ---:| ---:| ---:| ---:|")
     rng = np.random.default_rng(2)
     history = org.tasks[org.tasks["completed"]]
+    first: tuple[int, float] | None = None
     for n in (s for s in SCALING if s <= len(open_tasks)):
         subset = open_tasks.iloc[np.sort(rng.choice(len(open_tasks), n, replace=False))]
         tasks = pd.concat([history, subset], ignore_index=True)
-        t = best_of(1, lambda tasks=tasks: run(tasks))
-        print(f"| {n:,} | {t * 1000:.0f} | {t * 1000 / (n / 1000):.1f} |")
+        t = best_of(1, functools.partial(run, tasks)) * 1000
+        first = first or (n, t)
+        added = "" if n == first[0] else f"{(t - first[1]) / ((n - first[0]) / 1000):.1f}"
+        print(f"| {n:,} | {t:.0f} | {t / (n / 1000):.1f} | {added} |")
     ok = ratio <= args.budget and peak_mb < args.memory_mb and fit_s < args.fit_seconds
     return 0 if ok else 1
 

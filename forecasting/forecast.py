@@ -1,12 +1,13 @@
 """Probabilistic weekly load: Monte Carlo over the learned corrections, P(over capacity), status.
 
-Pure numpy/pandas/scipy over the frame contracts; must not import ``bot``.
+Orchestrates spreads, corrections and :mod:`forecasting.montecarlo`; pure numpy/pandas/scipy
+over the frame contracts; must not import ``bot``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import numpy.typing as npt
@@ -14,14 +15,14 @@ import pandas as pd
 from scipy import sparse
 
 from forecasting import frames
-from forecasting.calendar import FloatArray
+from forecasting.calendar import FloatArray, IntArray
 from forecasting.history import build_history, validate_time_log
 from forecasting.model import CapacityModel
+from forecasting.montecarlo import OtherWork, committed_load, simulate_load
 from forecasting.panel import FEATURE_WEEKS
 from forecasting.workload import EPS_H, DataQuality, Workload, compute_workload
 
 NO_MODEL = "no model: the arithmetic committed load is shown"
-CHUNK_CELLS_X_DRAWS = 4_000_000  # task × draw values generated at once (~16 MB as float32)
 MAD_TO_SD = 1.25  # a normal's standard deviation over its mean absolute deviation
 MIN_OTHER_SHARE = 0.5  # the other-work spread never shrinks below half its fitted scale
 
@@ -104,17 +105,26 @@ def forecast_load(
 ) -> Forecast:
     """Forecast each person's weekly load as a distribution over ``weeks`` weeks from today.
 
-    Each draw: every open task's expected remaining hours (bias-corrected, imputed when
+    The model: every open task's expected remaining hours (bias-corrected, imputed when
     unestimated; :meth:`CapacityModel.corrected_effort`) times a mean-one lognormal multiplier
     with the task's ``log_sd``; with its slip probability the task slips, and its effort is then
     spread over a window extended by ``model.slip_days_`` past its due date (so part of it
     moves later); the hours follow the committed-load rules of
     :func:`forecasting.workload.compute_workload`. Each person-week then adds other work: the
     model's median plus a draw from its residual distribution, scaled to the person, its spread
-    reduced by the variance the task draws already carry (moment matching, never below half).
-    Other work is scaled by the week's capacity over the contracted weekly hours (leave,
+    reduced by the variance the task multipliers already carry (moment matching, never below
+    half). Other work is scaled by the week's capacity over the contracted weekly hours (leave,
     holidays and the days of today's week already gone remove their share; none at zero
     capacity). Loads are clipped at 0.
+
+    Draws are per person-week, not per task: the committed hours of a week come from a
+    lognormal mixture with the exact mean and variance of its task sum, conditioned on the
+    week's most variable slip and with an atom at zero
+    (:func:`forecasting.montecarlo.committed_load`), so the cost is the spreads plus weeks ×
+    draws. Weeks are drawn independently: what is reported per week (mean, p10/p50/p90,
+    ``p_over``) keeps its distribution, but the correlation between a person's weeks (one
+    task's overrun felt in every week it spans) is not represented, so sums of draws across
+    weeks would understate their spread.
 
     Without a model, or with one that had no history, the arithmetic committed load is returned
     (``mean = p10 = p50 = p90 = committed``, ``p_over`` 0 or 1) and ``fallback`` says why.
@@ -125,7 +135,7 @@ def forecast_load(
         today: the reference date.
         weeks: weeks in the horizon (>= 1).
         model: a fitted :class:`CapacityModel`, or None.
-        draws: Monte Carlo draws (>= 1).
+        draws: Monte Carlo draws per person-week (>= 1).
         seed: seed of the numpy generator.
         threshold: over means load > ``threshold`` × capacity (> 0 h at zero capacity).
         lead_days: lead window of due-only tasks, as in the committed load.
@@ -135,96 +145,51 @@ def forecast_load(
     """
     if draws < 1 or threshold <= 0:
         raise ValueError(f"draws must be >= 1 and threshold > 0 (got {draws}, {threshold})")
-    bands = bands or RiskBands()
     people = frames.validate("people", people)
-    tasks = frames.validate("tasks", tasks)
+    # validate returns one block per column; the workload and model calls validate again and
+    # would merge those blocks on every copy, so they get a consolidated frame.
+    tasks = frames.validate("tasks", tasks).copy()
     time_off = frames.validate("time_off", time_off)
-    base = compute_workload(
-        people, tasks, time_off, today=today, weeks=weeks, lead_days=lead_days, top_drivers=None
-    )
+    open_tasks = tasks.loc[~tasks["completed"].to_numpy(bool)].reset_index(drop=True)
+    horizon = _Horizon(people, time_off, today=today, weeks=weeks, lead_days=lead_days)
+    base = horizon.workload(open_tasks)  # completed tasks are not spread
     if model is None:
         return _arithmetic(base, threshold, NO_MODEL, top_drivers)
     if model.fallback_ is not None:
         return _arithmetic(base, threshold, model.fallback_, top_drivers)
 
-    effort = model.corrected_effort(tasks)
-    open_tasks = tasks.loc[~tasks["completed"].to_numpy(bool)].reset_index(drop=True)
-    corrected = open_tasks.assign(remaining_h=effort["expected_h"].to_numpy())
-    on = _spread(people, corrected, time_off, today, weeks, lead_days)
-    slip_p = model.slip_probability(open_tasks, tasks)
-    slipping = np.flatnonzero(slip_p > 0)
-    late = corrected.iloc[slipping].copy()
-    late["due_on"] = late["due_on"] + pd.Timedelta(days=model.slip_days_)
-    shifted = _spread(people, late, time_off, today, weeks, lead_days)
+    effort = model.corrected_effort(open_tasks)
+    on, late, candidates = _spreads(horizon, open_tasks, base, effort, model.slip_days_)
+    # Slip risk only matters for tasks whose late spread differs inside the horizon.
+    delta = (late - on[:, candidates]).tocsc()
+    delta.data[np.abs(delta.data) <= EPS_H] = 0.0
+    delta.eliminate_zeros()
+    moved = np.flatnonzero(np.diff(delta.indptr) > 0)
+    slip_p = np.zeros(0)
+    if moved.size:  # scoring is the costliest step of a forecast: only where it matters
+        slip_p = model.slip_probability(open_tasks.iloc[candidates[moved]], tasks)
+    slips = moved[slip_p > 0]
+    log_sd = effort["log_sd"].to_numpy(np.float64)
+    committed = committed_load(on, late[:, slips], candidates[slips], slip_p[slip_p > 0], log_sd)
 
-    n_cells = len(people) * weeks
-    cells = _cells(on.drivers, people, weeks, base.horizon_start)
-    task_of = pd.Index(open_tasks["gid"]).get_indexer(on.drivers["task_gid"])
-    a_on = sparse.csr_matrix(
-        (on.drivers["hours"].to_numpy(), (cells, task_of)), shape=(n_cells, len(open_tasks))
-    )
-    a_late = sparse.csr_matrix(
-        (
-            shifted.drivers["hours"].to_numpy(),
-            (
-                _cells(shifted.drivers, people, weeks, base.horizon_start),
-                pd.Index(late["gid"]).get_indexer(shifted.drivers["task_gid"]),
-            ),
-        ),
-        shape=(n_cells, len(slipping)),
-    )
-    # What slipping changes per cell: the late spread minus the on-time spread of those tasks.
-    a_delta = (a_late - a_on[:, slipping]).tocsr()
-    log_sd = effort["log_sd"].to_numpy()
-    rng = np.random.default_rng(seed)
-    committed = _task_draws(rng, a_on, a_delta, slipping, slip_p, log_sd, draws)
-
-    history = build_history(
-        tasks,
-        today=today,
-        people=people,
-        time_off=time_off,
-        time_log=None if time_log is None else validate_time_log(time_log),
-        horizon_weeks=weeks,
-        max_weeks=FEATURE_WEEKS,
-    )
-    other, z = model.other_work(history, weeks)
-    other = other.loc[other["person"] < len(people)]
     capacity = base.weekly["capacity_h"].to_numpy()
-    # Other work arrives in proportion to the capacity present: a week of leave, a holiday or
-    # the days of today's week already gone take their share of it away.
-    contract = np.repeat(people["weekly_capacity_h"].to_numpy(np.float64), weeks)
-    share = np.divide(capacity, contract, out=np.zeros(n_cells), where=contract > 0)
-    share = np.clip(share, 0.0, 1.0)
-    centre = other["other_h"].to_numpy() * share
-    scale = other["scale_h"].to_numpy() * share * MAD_TO_SD
-    task_var = (a_on.multiply(a_on)) @ np.expm1(log_sd**2)
-    keep = np.sqrt(np.clip(1.0 - task_var / np.maximum(scale, EPS_H) ** 2, MIN_OTHER_SHARE**2, 1))
-    # The stored quantiles are equally likely values of the residual: picking one at random
-    # samples its distribution (to 1/200 resolution) without per-value interpolation.
-    noise = z[rng.integers(0, z.size, size=(n_cells, draws))]
-    other_draws = centre[:, None] + (scale * keep / MAD_TO_SD)[:, None] * noise
-    total = np.maximum(committed + other_draws, 0.0)
+    other = _other_work(model, horizon, tasks, time_log, capacity, on, log_sd)
+    limit = np.where(capacity > 0, threshold * capacity, EPS_H)  # any work at zero capacity
+    rng = np.random.default_rng(seed)
+    load = simulate_load(rng, committed, other, draws=draws, limit=limit)
 
-    limit = threshold * capacity
-    p_over = np.where(
-        capacity > 0, (total > limit[:, None]).mean(axis=1), (total > EPS_H).mean(axis=1)
-    )
-    mean = total.mean(axis=1)
-    p10, p50, p90 = _quantiles(total, (0.1, 0.5, 0.9))
-    imputed = effort["imputed"].to_numpy()
+    imputed = effort["imputed"].to_numpy(bool)
     weekly = base.weekly[["person_gid", "week_start", "capacity_h", "committed_h"]].copy()
-    weekly["mean_h"], weekly["p10_h"], weekly["p50_h"], weekly["p90_h"] = mean, p10, p50, p90
-    weekly["p_over"] = p_over
-    weekly["status"] = bands.classify(capacity, p_over, mean, p90).astype(object)
-    weekly["imputed_h"] = a_on @ imputed.astype(np.float64)
+    weekly["mean_h"], weekly["p10_h"], weekly["p50_h"] = load.mean, load.p10, load.p50
+    weekly["p90_h"], weekly["p_over"] = load.p90, load.p_over
+    status = (bands or RiskBands()).classify(capacity, load.p_over, load.mean, load.p90)
+    weekly["status"] = status.astype(object)
+    weekly["imputed_h"] = on @ imputed.astype(np.float64)
     weekly["overdue_h"] = base.weekly["overdue_h"].to_numpy()
-    weekly["other_h"] = other_draws.mean(axis=1)
-    drivers = _top(on.drivers, top_drivers)
-    drivers["imputed"] = imputed[pd.Index(open_tasks["gid"]).get_indexer(drivers["task_gid"])]
+    weekly["other_h"] = other.mean
     return Forecast(
         weekly=weekly,
-        drivers=drivers,
+        drivers=_drivers(horizon, on, open_tasks["gid"].to_numpy(object), imputed, top_drivers),
         model_version=model.version,
         fallback=None,
         quality=base.quality,
@@ -233,62 +198,160 @@ def forecast_load(
     )
 
 
-def _spread(
-    people: pd.DataFrame,
-    tasks: pd.DataFrame,
-    time_off: pd.DataFrame,
-    today: date,
-    weeks: int,
-    lead_days: int,
-) -> Workload:
-    return compute_workload(
-        people, tasks, time_off, today=today, weeks=weeks, lead_days=lead_days, top_drivers=None
-    )
+class _Horizon:
+    """The people, calendar and weeks of one forecast; cells are ``person row × weeks + week``."""
+
+    def __init__(
+        self,
+        people: pd.DataFrame,
+        time_off: pd.DataFrame,
+        *,
+        today: date,
+        weeks: int,
+        lead_days: int,
+    ) -> None:
+        self.people, self.time_off = people, time_off
+        self.today, self.weeks, self.lead_days = today, weeks, lead_days
+        self.start = today - timedelta(days=today.weekday())
+        self.n_cells = len(people) * weeks
+
+    def workload(self, tasks: pd.DataFrame) -> Workload:
+        """The committed load of ``tasks`` over the horizon, every task-week in ``drivers``."""
+        return compute_workload(
+            self.people,
+            tasks,
+            self.time_off,
+            today=self.today,
+            weeks=self.weeks,
+            lead_days=self.lead_days,
+            top_drivers=None,
+        )
+
+    def cells(self, drivers: pd.DataFrame) -> IntArray:
+        """Cell of each driver row."""
+        person = pd.Index(self.people["gid"]).get_indexer(drivers["person_gid"])
+        week = (drivers["week_start"] - pd.Timestamp(self.start)).dt.days.to_numpy() // 7
+        return np.asarray(person * self.weeks + week, dtype=np.int64)
+
+    def spread(self, tasks: pd.DataFrame) -> tuple[IntArray, IntArray, FloatArray]:
+        """``(cell, row, hours)`` of every task-week with hours; ``row`` indexes ``tasks``."""
+        # Positional gids: the result maps back to rows even where gids repeat.
+        numbered = tasks.assign(gid=np.arange(len(tasks)).astype(str).astype(object))
+        drivers = self.workload(numbered).drivers
+        rows = drivers["task_gid"].to_numpy().astype(np.int64)
+        return self.cells(drivers), rows, drivers["hours"].to_numpy(np.float64)
+
+    def matrix(
+        self, cells: IntArray, rows: IntArray, hours: FloatArray, n: int
+    ) -> sparse.csr_matrix:
+        """``(cells, n)`` hours per cell and task."""
+        return sparse.csr_matrix((hours, (cells, rows)), shape=(self.n_cells, n))
 
 
-def _cells(drivers: pd.DataFrame, people: pd.DataFrame, weeks: int, start: date) -> np.ndarray:
-    """Cell number ``person row × weeks + week`` of each driver row."""
-    person = pd.Index(people["gid"]).get_indexer(drivers["person_gid"])
-    week = (drivers["week_start"] - pd.Timestamp(start)).dt.days.to_numpy() // 7
-    return np.asarray(person * weeks + week, dtype=np.int64)
+def _spreads(
+    horizon: _Horizon,
+    open_tasks: pd.DataFrame,
+    base: Workload,
+    effort: pd.DataFrame,
+    slip_days: int,
+) -> tuple[sparse.csr_matrix, sparse.csr_matrix, IntArray]:
+    """On-time hours of every open task and late hours of the tasks that could slip.
 
-
-def _task_draws(
-    rng: np.random.Generator,
-    a_on: sparse.csr_matrix,
-    a_delta: sparse.csr_matrix,
-    slipping: np.ndarray,
-    slip_p: FloatArray,
-    log_sd: FloatArray,
-    draws: int,
-) -> FloatArray:
-    """``(cells, draws)`` committed hours: lognormal effort multipliers and slips per task.
-
-    Draws are generated per task in chunks of draws, never per task × day, and summed into
-    cells through the sparse spread matrices.
+    Returns:
+        ``(on, late, candidates)``: ``on`` is ``(cells, open tasks)`` at the corrected effort;
+        ``late`` is ``(cells, candidates)`` with the due dates moved ``slip_days`` later.
     """
-    n_cells, n_tasks = a_on.shape
-    out = np.empty((n_cells, draws))
-    sd = log_sd.astype(np.float32)[:, None]
-    p = slip_p[slipping].astype(np.float32)[:, None]
-    step = max(1, min(draws, CHUNK_CELLS_X_DRAWS // max(n_tasks, 1)))
-    for lo in range(0, draws, step):
-        k = min(step, draws - lo)
-        multiplier = np.exp(sd * rng.standard_normal((n_tasks, k), dtype=np.float32) - sd * sd / 2)
-        load = a_on @ multiplier
-        if slipping.size:
-            slipped = rng.random((slipping.size, k), dtype=np.float32) < p
-            load += a_delta @ (multiplier[slipping] * slipped)
-        out[:, lo : lo + k] = load
-    return out
+    expected = effort["expected_h"].to_numpy(np.float64)
+    remaining = open_tasks["remaining_h"].to_numpy(np.float64)
+    # A spread is linear in a task's hours: an estimated task's committed spread, rescaled to
+    # its corrected effort, is its corrected spread. Only unestimated tasks need a new one.
+    cells = horizon.cells(base.drivers)
+    rows = pd.Index(open_tasks["gid"]).get_indexer(base.drivers["task_gid"])
+    hours = base.drivers["hours"].to_numpy(np.float64) * expected[rows] / remaining[rows]
+    keep = hours > EPS_H
+    imputed = np.flatnonzero(effort["imputed"].to_numpy(bool))
+    i_cells, i_rows, i_hours = horizon.spread(
+        open_tasks.iloc[imputed].assign(remaining_h=expected[imputed])
+    )
+    on = horizon.matrix(
+        np.concatenate([cells[keep], i_cells]),
+        np.concatenate([rows[keep], imputed[i_rows]]),
+        np.concatenate([hours[keep], i_hours]),
+        len(open_tasks),
+    )
+    # Slipping only moves work later, so a task without on-time hours in the horizon has none
+    # when late either.
+    candidates = np.unique(on.indices)
+    late = open_tasks.iloc[candidates]
+    l_cells, l_rows, l_hours = horizon.spread(
+        late.assign(
+            remaining_h=expected[candidates],
+            due_on=late["due_on"] + pd.Timedelta(days=slip_days),
+        )
+    )
+    return on, horizon.matrix(l_cells, l_rows, l_hours, candidates.size), candidates
 
 
-def _quantiles(values: FloatArray, levels: tuple[float, ...]) -> list[FloatArray]:
-    """Row quantiles (nearest rank) with one partition of the draws instead of one per level."""
-    n = values.shape[1]
-    ranks = [min(int(round(q * (n - 1))), n - 1) for q in levels]
-    parted = np.partition(values, sorted(set(ranks)), axis=1)
-    return [np.asarray(parted[:, r], dtype=np.float64) for r in ranks]
+def _other_work(
+    model: CapacityModel,
+    horizon: _Horizon,
+    tasks: pd.DataFrame,
+    time_log: pd.DataFrame | None,
+    capacity: FloatArray,
+    on: sparse.csr_matrix,
+    log_sd: FloatArray,
+) -> OtherWork:
+    """The model's other work per cell, scaled to the capacity present."""
+    history = build_history(
+        tasks,
+        today=horizon.today,
+        people=horizon.people,
+        time_off=horizon.time_off,
+        time_log=None if time_log is None else validate_time_log(time_log),
+        horizon_weeks=horizon.weeks,
+        max_weeks=FEATURE_WEEKS,
+    )
+    other, z = model.other_work(history, horizon.weeks)
+    other = other.loc[other["person"] < len(horizon.people)]
+    # Other work arrives in proportion to the capacity present: a week of leave, a holiday or
+    # the days of today's week already gone take their share of it away.
+    contract = np.repeat(horizon.people["weekly_capacity_h"].to_numpy(np.float64), horizon.weeks)
+    share = np.divide(capacity, contract, out=np.zeros(horizon.n_cells), where=contract > 0)
+    share = np.clip(share, 0.0, 1.0)
+    scale = other["scale_h"].to_numpy() * share * MAD_TO_SD
+    task_var = on.multiply(on) @ np.expm1(log_sd**2)
+    keep = np.sqrt(np.clip(1.0 - task_var / np.maximum(scale, EPS_H) ** 2, MIN_OTHER_SHARE**2, 1))
+    return OtherWork(centre=other["other_h"].to_numpy() * share, sd=scale * keep / MAD_TO_SD, z=z)
+
+
+def _drivers(
+    horizon: _Horizon,
+    on: sparse.csr_matrix,
+    gids: npt.NDArray[np.object_],
+    imputed: npt.NDArray[np.bool_],
+    top: int,
+) -> pd.DataFrame:
+    """The ``top`` largest tasks of each cell by expected hours (ties: input order)."""
+    # Cut to the top of each cell on arrays first: sorting every task-week by gid is slow.
+    coo = on.tocoo()
+    cell, row, hours = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
+    order = np.lexsort((row, -hours, cell))
+    cell, row, hours = cell[order], row[order], hours[order]
+    first = np.searchsorted(cell, cell)  # start of each row's cell in the sorted order
+    chosen = np.arange(cell.size) - first < top
+    cell, row, hours = cell[chosen], row[chosen], hours[chosen]
+    person, week = np.divmod(cell, horizon.weeks)
+    start = np.datetime64(horizon.start, "ns")
+    drivers = pd.DataFrame(
+        {
+            "person_gid": horizon.people["gid"].to_numpy(object)[person],
+            "week_start": start + (7 * week).astype("timedelta64[D]"),
+            "task_gid": gids[row],
+            "hours": hours,
+            "imputed": imputed[row],
+        }
+    )
+    return _top(drivers, top)
 
 
 def _top(drivers: pd.DataFrame, top: int) -> pd.DataFrame:

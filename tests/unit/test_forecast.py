@@ -6,10 +6,13 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse, special
 
 from forecasting.forecast import NO_MODEL, Forecast, RiskBands, forecast_load
 from forecasting.model import NO_HISTORY, CapacityModel
+from forecasting.montecarlo import OtherWork, committed_load, simulate_load
 from forecasting.synthetic import SyntheticOrg, generate_org
+from forecasting.workload import EPS_H
 from tests.builders import a_person, a_task, a_time_off, people_frame, tasks_frame, time_off_frame
 
 TODAY = date(2025, 3, 12)  # a Wednesday; the horizon starts on Monday 10 March
@@ -252,3 +255,127 @@ def test_risk_bands_classify_by_p_over_when_capacity_is_known():
 def test_risk_bands_reject_cut_offs_when_out_of_order():
     with pytest.raises(ValueError, match="risk bands must satisfy"):
         RiskBands(over=0.1, at_risk=0.3)
+
+
+def _cell_case(seed: int = 4) -> dict:
+    """3 people × 4 weeks: 45 tasks spanning one or two weeks, two thirds of them slip-prone.
+
+    A late task moves part of its hours a week later (out of the horizon from the last week);
+    person 3's last week has zero capacity and only work that arrives by slipping.
+    """
+    rng = np.random.default_rng(seed)
+    n_tasks, weeks = 45, 4
+    on, late = np.zeros((12, n_tasks)), np.zeros((12, n_tasks))
+    for t in range(n_tasks):
+        person, week = rng.integers(0, 3), rng.integers(0, weeks - 1 if t % 9 == 0 else weeks)
+        hours, share = rng.uniform(2.0, 12.0), rng.choice([1.0, rng.uniform(0.3, 0.8)])
+        if person == 2 and week >= 2:  # nothing reaches the last week on time
+            week, share = 2, 1.0
+        cell = person * weeks + week
+        on[cell, t] = hours * share
+        if week + 1 < weeks:
+            on[cell + 1, t] = hours * (1 - share)
+        moved = rng.uniform(0.2, 0.6) * on[cell, t]
+        late[:, t] = on[:, t]
+        late[cell, t] -= moved
+        if week + 1 < weeks:
+            late[cell + 1, t] += moved
+    slipping = np.flatnonzero(np.arange(n_tasks) % 3 != 0)
+    capacity = np.tile([20.0, 25.0, 30.0, 18.0], 3)
+    capacity[11] = 0.0
+    return {
+        "on": on,
+        "late": late[:, slipping],
+        "slipping": slipping,
+        "slip_p": rng.uniform(0.05, 0.7, slipping.size),
+        "log_sd": rng.uniform(0.2, 0.7, n_tasks),
+        "other": OtherWork(
+            centre=np.where(capacity > 0, 3.0, 0.0),
+            sd=np.where(capacity > 0, 2.0, 0.0),
+            z=special.ndtri(np.linspace(0.0025, 0.9975, 201)),
+        ),
+        "limit": np.where(capacity > 0, capacity, EPS_H),
+    }
+
+
+def _per_task_totals(case: dict, draws: int, seed: int) -> np.ndarray:
+    """``(cells, draws)`` totals simulated task by task (the forecast before per-cell draws)."""
+    rng = np.random.default_rng(seed)
+    sd, n_tasks = case["log_sd"], case["on"].shape[1]
+    multiplier = np.exp(sd * rng.standard_normal((draws, n_tasks)) - sd**2 / 2)
+    slipped = np.zeros((draws, n_tasks))
+    slipped[:, case["slipping"]] = rng.random((draws, case["slipping"].size)) < case["slip_p"]
+    delta = np.zeros_like(case["on"])
+    delta[:, case["slipping"]] = case["late"] - case["on"][:, case["slipping"]]
+    committed = (multiplier @ case["on"].T + (multiplier * slipped) @ delta.T).T
+    other = case["other"]
+    noise = other.z[rng.integers(0, other.z.size, size=committed.shape)]
+    return np.maximum(committed + other.centre[:, None] + other.sd[:, None] * noise, 0.0)
+
+
+def _per_cell(case: dict, draws: int, seed: int):
+    committed = committed_load(
+        sparse.csr_matrix(case["on"]),
+        sparse.csr_matrix(case["late"]),
+        case["slipping"],
+        case["slip_p"],
+        case["log_sd"],
+    )
+    rng = np.random.default_rng(seed)
+    return simulate_load(rng, committed, case["other"], draws=draws, limit=case["limit"])
+
+
+def test_committed_load_has_the_exact_moments_of_the_task_sum_when_tasks_slip():
+    # One cell, two tasks: a slip-prone 10 h task that leaves 6 h in the cell when late, and
+    # a 4 h task that never slips.
+    on = sparse.csr_matrix(np.array([[10.0, 4.0]]))
+    late = sparse.csr_matrix(np.array([[6.0]]))
+    p, sd = 0.3, np.array([0.5, 0.4])
+    second, third = np.exp(sd**2), np.exp(3 * sd**2)  # E[m²], E[m³] of a mean-one lognormal
+    slip_mean = 0.7 * 10 + 0.3 * 6
+    slip_second = second[0] * (0.7 * 10**2 + 0.3 * 6**2)
+    slip_third = third[0] * (0.7 * 10**3 + 0.3 * 6**3)
+    mean = slip_mean + 4
+    var = slip_second - slip_mean**2 + 4**2 * (second[1] - 1)
+    third_moment = (slip_third - 3 * slip_mean * slip_second + 2 * slip_mean**3) + 4**3 * (
+        third[1] - 3 * second[1] + 2
+    )
+
+    load = committed_load(on, late, np.array([0]), np.array([p]), sd)
+
+    assert load.mean[0] == pytest.approx(mean, rel=1e-12)
+    assert load.var[0] == pytest.approx(var, rel=1e-12)
+    assert load.third[0] == pytest.approx(third_moment, rel=1e-9)
+
+
+def test_per_cell_draws_agree_with_per_task_draws_when_many_tasks_share_cells():
+    case = _cell_case()
+    totals = _per_task_totals(case, draws=40_000, seed=1)
+
+    load = _per_cell(case, draws=40_000, seed=2)
+
+    scale = np.maximum(np.quantile(totals, 0.9, axis=1), 1.0)
+    np.testing.assert_allclose(load.mean, totals.mean(axis=1), rtol=0.01, atol=0.01)
+    for got, q in ((load.p10, 0.1), (load.p50, 0.5), (load.p90, 0.9)):
+        assert np.all(np.abs(got - np.quantile(totals, q, axis=1)) <= 0.03 * scale)
+    over = (totals > case["limit"][:, None]).mean(axis=1)
+    np.testing.assert_allclose(load.p_over, over, atol=0.03)
+    assert 0.0 < over[11] < 1.0  # the zero-capacity cell: work arrives only by slipping
+
+
+def test_per_cell_draws_keep_the_chance_of_an_empty_week_when_its_tasks_may_slip_away():
+    # Cell 0: two tasks that only arrive when late (p 0.2, 0.3); cell 1: two tasks that leave
+    # entirely when late (p 0.6, 0.5). No other work, zero capacity: P(over) = P(any work).
+    on = sparse.csr_matrix(np.array([[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 5.0, 3.0]]))
+    late = sparse.csr_matrix(np.array([[4.0, 2.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]]))
+    committed = committed_load(
+        on, late, np.arange(4), np.array([0.2, 0.3, 0.6, 0.5]), np.full(4, 0.3)
+    )
+    nothing = OtherWork(centre=np.zeros(2), sd=np.zeros(2), z=np.zeros(201))
+
+    load = simulate_load(
+        np.random.default_rng(0), committed, nothing, draws=20_000, limit=np.full(2, EPS_H)
+    )
+
+    np.testing.assert_allclose(load.p_over, [1 - 0.8 * 0.7, 1 - 0.6 * 0.5], atol=0.015)
+    assert load.p10.tolist() == [0.0, 0.0]
