@@ -1,0 +1,275 @@
+"""Assign jobs to agents at least cost under capacities: the rebalancer's optimisation core.
+
+Public API: ``AssignmentProblem``, ``AssignmentResult``, ``solve_assignment``,
+``plan_violations``. Pure (numpy + scipy's HiGHS); never imports ``bot``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from forecasting.assignment_bound import lagrangian_bound
+from forecasting.assignment_instance import BoolArray, FloatArray, Instance, IntArray
+from forecasting.assignment_milp import objective_floor
+from forecasting.assignment_search import LocalSearch
+from forecasting.assignment_strategy import improve_exact, improve_large, proven
+
+# Problems with at most this many usable (job, agent) pairs go to the exact MILP (warm-started
+# by the local search); larger ones get local search plus MILP-solved neighbourhoods only.
+# 20,000 pairs covers a team of 30 people with 600 tasks; HiGHS solves the LP relaxation of
+# such a model in well under a second.
+EXACT_SIZE_LIMIT = 20_000
+
+Method = Literal["milp", "heuristic", "milp+heuristic"]
+
+
+@dataclass(frozen=True, eq=False)
+class AssignmentProblem:
+    """Give each of n jobs to one of m agents (generalized assignment, with extensions).
+
+    Attributes:
+        cost: (m, n) cost of giving job j to agent i (profit when ``maximize``).
+        weight: (m, n) capacity job j uses at agent i (>= 0, e.g. hours).
+        capacity: (m,) capacity of each agent.
+        forbidden: (m, n) True where agent i may not take job j (skills), or None.
+        fixed: (n,) agent a job must keep (locked), -1 for a free job, or None.
+        current: (n,) agent that holds each job today (-1 for none), or None.
+        max_moves: at most this many jobs may leave their ``current`` agent, or None.
+        overload_cost: None for hard capacities; otherwise capacity is soft and every unit of
+            load above it costs this much (subtracted from profit when maximising).
+        maximize: maximise total ``cost`` (a profit) instead of minimising it.
+    """
+
+    cost: FloatArray
+    weight: FloatArray
+    capacity: FloatArray
+    forbidden: BoolArray | None = None
+    fixed: IntArray | None = None
+    current: IntArray | None = None
+    max_moves: int | None = None
+    overload_cost: float | None = None
+    maximize: bool = False
+
+    def __post_init__(self) -> None:
+        cost = np.array(self.cost, dtype=np.float64)
+        if cost.ndim != 2:
+            raise ValueError(f"cost must be 2-D (agents x jobs), got shape {cost.shape}")
+        m, n = cost.shape
+        weight = np.array(self.weight, dtype=np.float64)
+        capacity = np.array(self.capacity, dtype=np.float64)
+        if weight.shape != (m, n):
+            raise ValueError(f"weight has shape {weight.shape}, expected {(m, n)}")
+        if capacity.shape != (m,):
+            raise ValueError(f"capacity has shape {capacity.shape}, expected {(m,)}")
+        for name, values in (("cost", cost), ("weight", weight), ("capacity", capacity)):
+            if not np.all(np.isfinite(values)):
+                raise ValueError(f"{name} must be finite")
+        if np.any(weight < 0):
+            raise ValueError("weight must be >= 0")
+        object.__setattr__(self, "cost", _frozen(cost))
+        object.__setattr__(self, "weight", _frozen(weight))
+        object.__setattr__(self, "capacity", _frozen(capacity))
+        if self.forbidden is not None:
+            forbidden = np.array(self.forbidden, dtype=np.bool_)
+            if forbidden.shape != (m, n):
+                raise ValueError(f"forbidden has shape {forbidden.shape}, expected {(m, n)}")
+            object.__setattr__(self, "forbidden", _frozen(forbidden))
+        for name in ("fixed", "current"):
+            given = getattr(self, name)
+            if given is not None:
+                agents = np.array(given, dtype=np.int64)
+                if agents.shape != (n,):
+                    raise ValueError(f"{name} has shape {agents.shape}, expected {(n,)}")
+                if np.any((agents < -1) | (agents >= m)):
+                    raise ValueError(f"{name} must hold agent indices in [-1, {m})")
+                object.__setattr__(self, name, _frozen(agents))
+        if self.max_moves is not None:
+            if self.current is None:
+                raise ValueError("max_moves needs the current assignment")
+            if self.max_moves < 0:
+                raise ValueError("max_moves must be >= 0")
+        if self.overload_cost is not None and not (
+            math.isfinite(self.overload_cost) and self.overload_cost >= 0
+        ):
+            raise ValueError("overload_cost must be finite and >= 0")
+
+
+@dataclass(frozen=True, eq=False)
+class AssignmentResult:
+    """A plan and what is known about its quality.
+
+    Attributes:
+        assignment: (n,) agent index per job; all -1 when no feasible plan is known.
+        objective: total cost (or profit) of the plan, overload charge included; NaN when
+            there is no plan.
+        feasible: whether the plan satisfies every hard constraint.
+        optimal: whether the plan is proven optimal (within a relative gap of 1e-6).
+        bound: best proven bound on the optimum (a lower bound when minimising, an upper
+            bound when maximising), or None.
+        seconds: wall-clock time spent.
+        method: which engines ran: "milp", "heuristic" or "milp+heuristic".
+        gap: |objective - bound| / |objective| when both are known, else None.
+        reason: why there is no plan, or why it is not proven optimal; '' when optimal.
+    """
+
+    assignment: IntArray
+    objective: float
+    feasible: bool
+    optimal: bool
+    bound: float | None
+    seconds: float
+    method: Method
+    gap: float | None
+    reason: str = ""
+
+
+def plan_violations(problem: AssignmentProblem, assignment: IntArray) -> list[str]:
+    """Every hard constraint ``assignment`` breaks, in words (empty when it is feasible)."""
+    instance, conflict = _instance(problem, prune=False)
+    found = instance.violations(np.asarray(assignment, dtype=np.int64))
+    return [conflict, *found] if conflict else found
+
+
+def solve_assignment(
+    problem: AssignmentProblem,
+    *,
+    time_limit_s: float = 10.0,
+    seed: int = 0,
+    exact_size_limit: int = EXACT_SIZE_LIMIT,
+) -> AssignmentResult:
+    """Find a least-cost (or most-profitable) plan within the time limit.
+
+    Every run starts with a Lagrangian bound and a weighted local search. Problems with at most
+    ``exact_size_limit`` usable (job, agent) pairs then go to HiGHS, warm-started with the
+    search's plan and stripped of pairs the bound proves useless; when HiGHS cannot prove
+    optimality in its share of time, search and MILP take turns from the best plan until the
+    deadline. Larger problems alternate local search with MILP-solved neighbourhoods.
+
+    The result depends only on the problem and ``seed`` when the solve ends before the time
+    limit (proof of optimality or search exhausted); a run cut short by the clock returns the
+    best plan found by then.
+
+    Args:
+        problem: the problem.
+        time_limit_s: wall-clock budget in seconds.
+        seed: seed of the local search's random choices.
+        exact_size_limit: largest number of usable (job, agent) pairs sent to the MILP.
+
+    Returns:
+        The plan with its objective, bound and gap, or ``feasible=False`` and a reason.
+    """
+    started = time.monotonic()
+    deadline = started + max(time_limit_s, 0.0)
+    sign = -1.0 if problem.maximize else 1.0
+    instance, conflict = _instance(problem)
+    reason = conflict or instance.infeasibility()
+    if reason:
+        return _no_plan(instance.n, started, "heuristic", f"infeasible: {reason}")
+    if instance.n == 0:
+        return AssignmentResult(
+            np.zeros(0, dtype=np.int64), 0.0, True, True, 0.0, 0.0, "heuristic", 0.0
+        )
+    bound = lagrangian_bound(instance, deadline=started + 0.1 * time_limit_s)
+    lower = objective_floor(bound.value, instance.integral_objective)
+    search = LocalSearch(instance, bound, seed=seed)
+    search.run(search.plan, deadline=started + 0.05 * time_limit_s, patience=50)
+    pairs = int(np.count_nonzero(instance.allowed))
+    method: Method = "heuristic"
+    optimal = proven(search.best_value, lower)
+    if pairs <= exact_size_limit and not optimal:
+        method = "milp+heuristic"
+        optimal, lower, proven_empty = improve_exact(
+            instance, search, bound.reduced, bound.value, deadline=deadline
+        )
+        if proven_empty:
+            return _no_plan(
+                instance.n,
+                started,
+                method,
+                "infeasible: no plan satisfies every constraint (proven by the MILP)",
+            )
+    elif not optimal:
+        improve_large(instance, search, deadline=deadline)
+        optimal = proven(search.best_value, lower)
+    if search.best_plan is None:
+        return _no_plan(
+            instance.n,
+            started,
+            method,
+            f"no feasible plan found within {time_limit_s:g} s "
+            "(not proven infeasible); allow more time or soften the constraints",
+        )
+    value = search.best_value
+    lower = value if optimal else min(lower, value)
+    gap = (value - lower) / max(abs(value), 1e-9)
+    return AssignmentResult(
+        assignment=_frozen(search.best_plan),
+        objective=sign * value,
+        feasible=True,
+        optimal=optimal,
+        bound=sign * lower,
+        seconds=time.monotonic() - started,
+        method=method,
+        gap=0.0 if optimal else float(gap),
+        reason="" if optimal else f"time limit reached with a relative gap of {gap:.3%}",
+    )
+
+
+def _instance(problem: AssignmentProblem, *, prune: bool = True) -> tuple[Instance, str]:
+    """The minimisation form of ``problem`` and a contradiction in its locks ('' if none).
+
+    With ``prune``, pairs whose job alone outweighs the agent's hard capacity are removed.
+    """
+    m, n = problem.cost.shape
+    allowed = np.ones((m, n), dtype=np.bool_)
+    if problem.forbidden is not None:
+        allowed &= ~problem.forbidden
+    conflict = ""
+    if problem.fixed is not None:
+        locked = np.flatnonzero(problem.fixed >= 0)
+        agents = problem.fixed[locked]
+        barred = locked[~allowed[agents, locked]]
+        if barred.size:
+            j = int(barred[0])
+            conflict = f"job {j} is fixed to agent {int(problem.fixed[j])}, which is forbidden"
+        allowed[:, locked] = False
+        allowed[agents, locked] = True
+    if prune and problem.overload_cost is None:
+        # With hard capacity a job heavier than an agent's whole capacity can never go there.
+        allowed &= problem.weight <= problem.capacity[:, None] * (1 + 1e-9) + 1e-9
+    cost = -problem.cost if problem.maximize else problem.cost
+    instance = Instance(
+        cost=np.asarray(cost, dtype=np.float64),
+        weight=problem.weight,
+        capacity=problem.capacity,
+        allowed=allowed,
+        current=problem.current,
+        max_moves=problem.max_moves,
+        overload_cost=problem.overload_cost,
+    )
+    return instance, conflict
+
+
+def _no_plan(n: int, started: float, method: Method, reason: str) -> AssignmentResult:
+    return AssignmentResult(
+        assignment=_frozen(np.full(n, -1, dtype=np.int64)),
+        objective=math.nan,
+        feasible=False,
+        optimal=False,
+        bound=None,
+        seconds=time.monotonic() - started,
+        method=method,
+        gap=None,
+        reason=reason,
+    )
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+    array = np.array(array, copy=True)
+    array.setflags(write=False)
+    return array
