@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from forecasting.assignment_bound import LagrangianBound, move_matrix
-from forecasting.assignment_instance import FloatArray, Instance, IntArray
+from forecasting.assignment_instance import FloatArray, Instance, IntArray, Method
 
 # Neighbourhood sizes: a job may shift to its CANDIDATES cheapest agents at Lagrangian prices,
 # and swap with jobs held by its SWAP_CANDIDATES cheapest; larger lists rarely help on GAP.
@@ -61,14 +61,18 @@ class LocalSearch:
         self.cand_moved: FloatArray = self.moved[self.cand, col]
         self.swaps = min(k, SWAP_CANDIDATES)
         self.hard = instance.hard_capacity
+        self.price = float(instance.overload_cost or 0.0)
         self.budget = -1 if instance.max_moves is None else instance.max_moves
         self.slack = instance.slack()
         scale = float(np.abs(np.where(instance.allowed, instance.cost, 0.0)).max(initial=0.0))
         self.scale = max(scale, 1e-9)
         self.best_plan: IntArray | None = None
         self.best_value = np.inf
+        self.best_source: Method = "heuristic"
         self.plan: IntArray = self.cand[:, 0].copy()
         self._load_state(self.plan)
+        self.weights = self._initial_weights()
+        self.move_weight = self.scale
 
     def _load_state(self, plan: IntArray) -> None:
         inst = self.inst
@@ -80,19 +84,20 @@ class LocalSearch:
         self.cost = float(self.cu.sum())
         self.moves = float(self.mv.sum())
 
-    def consider(self, plan: IntArray) -> bool:
+    def consider(self, plan: IntArray, source: Method = "heuristic") -> bool:
         """Keep ``plan`` as the best if it is feasible and better; return whether it was."""
         if not self.inst.is_feasible(plan):
             return False
         value = self.inst.objective(plan)
         if value < self.best_value - _EPS * max(1.0, abs(value)):
-            self.best_value, self.best_plan = value, plan.copy()
+            self.best_value, self.best_plan, self.best_source = value, plan.copy(), source
             return True
         return False
 
-    def adopt(self, plan: IntArray) -> None:
+    def adopt(self, plan: IntArray, source: Method) -> None:
         """Make ``plan`` (feasible, e.g. proven optimal) the best, even on a tie in value."""
         self.best_value, self.best_plan = self.inst.objective(plan), plan.copy()
+        self.best_source = source
 
     def run(
         self,
@@ -111,12 +116,9 @@ class LocalSearch:
             patience: local optima allowed without improving the best plan.
             stop: checked after every local optimum; the search ends when it returns True.
         """
-        m = self.inst.m
-        if start is not None or not hasattr(self, "weights"):
-            self._load_state(self.plan if start is None else start)
-            self.weights = (
-                np.full(m, self.scale) if self.hard else np.full(m, float(self.inst.overload_cost))
-            )
+        if start is not None:
+            self._load_state(start)
+            self.weights = self._initial_weights()
             self.move_weight = self.scale
         self.consider(self.plan)
         floor = 1e-6 * self.scale
@@ -135,7 +137,7 @@ class LocalSearch:
                 self._perturb()
                 continue
             value = self.cost + float(self.move_weight * excess)
-            value += float((self.weights if self.hard else self.inst.overload_cost) @ over)
+            value += float(self.weights @ over)
             if value >= self.best_value - _EPS:
                 if self.hard:
                     self.weights = np.maximum(self.weights * DECREASE, floor)
@@ -146,6 +148,11 @@ class LocalSearch:
                     self.weights = self.weights * (1.0 + INCREASE * over / worst)
                 if excess > 0.0:
                     self.move_weight *= 1.0 + INCREASE
+
+    def _initial_weights(self) -> FloatArray:
+        """Penalty per unit of overload: adaptive from the cost scale when capacity is hard,
+        the true price when it is soft."""
+        return np.full(self.inst.m, self.scale if self.hard else self.price)
 
     def _perturb(self) -> None:
         """Restart from the best plan with a few random shifts (only for unconstrained search)."""
@@ -184,12 +191,13 @@ class LocalSearch:
         self, dcost: FloatArray, dover: FloatArray, excess_after: FloatArray, tot: float
     ) -> FloatArray:
         """Mask of neighbours that are feasible and beat the best plan on the true objective."""
-        value = self.cost + dcost
+        value: FloatArray = self.cost + dcost
         ok = excess_after <= 0.0
         if self.hard:
             ok &= tot + dover <= float(self.slack.sum())
         else:
-            value = value + float(self.inst.overload_cost) * (tot + dover)
+            charge: FloatArray = self.price * (tot + dover)
+            value = value + charge
         return np.asarray(ok & (value < self.best_value - _EPS * max(1.0, abs(self.best_value))))
 
     def _shift(self, weights: FloatArray, move_weight: float) -> tuple[bool, bool]:

@@ -6,6 +6,7 @@ Shared by the bound, the MILP and the local search; pure numpy, imports nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -13,6 +14,9 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+# Where a plan came from: the local search, a MILP over the whole problem, or a MILP that
+# started from (and improved) a plan of the local search.
+Method = Literal["milp", "heuristic", "milp+heuristic"]
 
 # Loads are sums of user-given floats; a plan is within capacity up to this relative slack so
 # that a plan the MILP certifies is not rejected for rounding in its last digits.
@@ -148,6 +152,10 @@ class Instance:
                 )
         if not self.hard_capacity:
             return ""
+        negative = np.flatnonzero(self.capacity < -self.slack())
+        if negative.size:
+            i = int(negative[0])
+            return f"agent {i} has a negative capacity ({self.capacity[i]:g})"
         only = self.allowed.sum(axis=0) == 1
         if only.any():
             home = np.argmax(self.allowed, axis=0)

@@ -98,21 +98,22 @@ def solve_milp(
 
     cost = instance.cost[agent_of, job_of]
     weight = instance.weight[agent_of, job_of]
-    rows = [row_of_job[job_of], free_jobs.size + agent_of]
-    cols = [np.arange(nx), np.arange(nx)]
-    vals = [flip, weight * flip]
+    rows: list[IntArray] = [row_of_job[job_of], free_jobs.size + agent_of]
+    cols: list[IntArray] = [np.arange(nx), np.arange(nx)]
+    vals: list[FloatArray] = [flip, weight * flip]
     nrows = free_jobs.size + m
-    lower = [np.ones(free_jobs.size), np.full(m, -np.inf)]
-    upper = [np.ones(free_jobs.size), residual.copy()]
-    shift_rows = [
-        np.bincount(row_of_job[job_of], weights=warm, minlength=free_jobs.size),
-        np.bincount(agent_of, weights=weight * warm, minlength=m),
+    lower: list[FloatArray] = [np.ones(free_jobs.size), np.full(m, -np.inf)]
+    upper: list[FloatArray] = [np.ones(free_jobs.size), residual.copy()]
+    # Rows written in complemented variables: a row's bounds move by the incumbent's share.
+    shift_rows: list[FloatArray] = [
+        np.bincount(row_of_job[job_of], weights=warm, minlength=free_jobs.size).astype(float),
+        np.bincount(agent_of, weights=weight * warm, minlength=m).astype(float),
     ]
-    objective = [cost * flip]
+    objective: list[FloatArray] = [cost * flip]
     constant += float(cost @ warm)
-    var_lower = [np.zeros(nx)]
-    var_upper = [np.ones(nx)]
-    integrality = [np.ones(nx)]
+    var_lower: list[FloatArray] = [np.zeros(nx)]
+    var_upper: list[FloatArray] = [np.ones(nx)]
+    integrality: list[FloatArray] = [np.ones(nx)]
 
     if instance.overload_cost is not None:
         # One continuous overload variable per agent: capacity becomes load - overload <= b,
@@ -193,18 +194,3 @@ def objective_floor(bound: float, integral: bool) -> float:
     if integral:
         return float(np.ceil(bound - 1e-6))
     return bound
-
-
-def reduced_pairs(
-    reduced: FloatArray, bound: float, incumbent_value: float, integral: bool
-) -> BoolArray:
-    """Pairs that can still appear in a plan better than the incumbent.
-
-    A plan using pair (i, j) costs at least ``bound + reduced[i, j]``, so pairs above the
-    incumbent's value (minus one for integer objectives) are dropped without losing any
-    improving plan; the caller must add the incumbent's own pairs back.
-    """
-    margin = 1.0 - 1e-6 if integral else 0.0
-    limit = incumbent_value - margin - bound
-    tolerance = 1e-9 * max(1.0, abs(incumbent_value))
-    return np.asarray(reduced <= limit + tolerance, dtype=np.bool_)

@@ -1,6 +1,6 @@
 """Lagrangian lower bound of an assignment problem: capacities and the move budget priced in.
 
-Pure numpy; gives the bound, the prices that guide the local search and reduced costs.
+Pure numpy; gives the bound and the prices that rank each job's agents for the local search.
 """
 
 from __future__ import annotations
@@ -26,16 +26,14 @@ class LagrangianBound:
         value: no feasible plan costs less than this.
         prices: (m,) price per unit of load at each agent (0 <= price <= overload_cost).
         move_price: price of one move (0 without a move budget).
-        priced_cost: (m, n) cost plus prices, +inf on pairs a plan may not use.
-        reduced: (m, n) ``priced_cost`` minus each job's cheapest priced agent (>= 0); a plan
-            that uses pair (i, j) costs at least ``value + reduced[i, j]``.
+        priced_cost: (m, n) cost plus prices, +inf on pairs a plan may not use; each job's
+            agents in this order are the local search's candidates.
     """
 
     value: float
     prices: FloatArray
     move_price: float
     priced_cost: FloatArray
-    reduced: FloatArray
 
 
 def move_matrix(instance: Instance) -> FloatArray:
@@ -110,12 +108,9 @@ def lagrangian_bound(
         prices = np.clip(prices + factor * grad, 0.0, cap_price)
         move_price = max(0.0, move_price + factor * move_grad)
     value, prices, move_price = best
-    priced = base + prices[:, None] * instance.weight + move_price * moved
-    cheapest = priced.min(axis=0) if m else np.zeros(n)
     return LagrangianBound(
         value=float(value) if n else 0.0,
         prices=prices,
         move_price=float(move_price),
-        priced_cost=priced,
-        reduced=priced - cheapest,
+        priced_cost=base + prices[:, None] * instance.weight + move_price * moved,
     )

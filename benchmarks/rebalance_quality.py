@@ -1,4 +1,4 @@
-"""Assignment optimality on GAP instances: ``solve_assignment`` against optima and best-known values.
+"""Assignment optimality on GAP instances: ``solve_assignment`` against optima and best knowns.
 
 Families and targets (a target is the gap allowed and the wall-clock time per instance):
 
@@ -79,31 +79,58 @@ def _team(quick: bool) -> list[GapInstance]:
 
 
 def _first(instances: list[GapInstance], quick: bool, count: int) -> list[GapInstance]:
-    return instances[::max(1, len(instances) // count)][:count] if quick else instances
+    return instances[:: max(1, len(instances) // count)][:count] if quick else instances
 
 
 FAMILIES = (
     Family(
-        "gap-min", "OR-Library gap1-12, minimise", lambda q: _first(cattrysse(maximize=False), q, 6),
-        0.0, TIME_LIMIT_S, 10.0,
+        name="gap-min",
+        description="OR-Library gap1-12, minimise",
+        load=lambda quick: _first(cattrysse(maximize=False), quick, 6),
+        max_gap=0.0,
+        time_limit_s=TIME_LIMIT_S,
+        max_seconds=10.0,
     ),
     Family(
-        "gap-max", "OR-Library gap1-12, maximise", lambda q: _first(cattrysse(maximize=True), q, 6),
-        0.0, TIME_LIMIT_S, 10.0,
+        name="gap-max",
+        description="OR-Library gap1-12, maximise",
+        load=lambda quick: _first(cattrysse(maximize=True), quick, 6),
+        max_gap=0.0,
+        time_limit_s=TIME_LIMIT_S,
+        max_seconds=10.0,
     ),
     Family(
-        "chu-abc", "Chu & Beasley A-C", lambda q: _first(published("chu1997", "abc"), q, 3),
-        0.0, TIME_LIMIT_S, 10.0,
+        name="chu-abc",
+        description="Chu & Beasley A-C",
+        load=lambda quick: _first(published("chu1997", "abc"), quick, 3),
+        max_gap=0.0,
+        time_limit_s=TIME_LIMIT_S,
+        max_seconds=10.0,
     ),
     Family(
-        "chu-d", "Chu & Beasley D", lambda q: _first(published("chu1997", "d"), q, 2),
-        0.005, TIME_LIMIT_S, 10.0,
+        name="chu-d",
+        description="Chu & Beasley D",
+        load=lambda quick: _first(published("chu1997", "d"), quick, 2),
+        max_gap=0.005,
+        time_limit_s=TIME_LIMIT_S,
+        max_seconds=10.0,
     ),
     Family(
-        "yagiura-cde", "Yagiura C/D/E <= 1,600 jobs",
-        lambda q: _first(published("yagiura2004", "cde"), q, 3), 0.01, TIME_LIMIT_S, 10.0,
+        name="yagiura-cde",
+        description="Yagiura C/D/E, 100-1,600 jobs",
+        load=lambda quick: _first(published("yagiura2004", "cde"), quick, 3),
+        max_gap=0.01,
+        time_limit_s=TIME_LIMIT_S,
+        max_seconds=10.0,
     ),
-    Family("team", "generated teams, A-E", _team, 0.01, TEAM_TIME_LIMIT_S, 2.0),
+    Family(
+        name="team",
+        description="generated teams, types A-E",
+        load=_team,
+        max_gap=0.01,
+        time_limit_s=TEAM_TIME_LIMIT_S,
+        max_seconds=2.0,
+    ),
 )
 
 
@@ -122,9 +149,9 @@ def _reference(problem: AssignmentProblem, limit: float) -> tuple[float, str]:
     return result.bound, f"bound ({result.gap:.3%} open after {limit:g} s)"
 
 
-def run_family(family: Family, *, quick: bool, reference_limit: float, verbose: bool) -> list[
-    Outcome
-]:
+def run_family(
+    family: Family, *, quick: bool, reference_limit: float, verbose: bool
+) -> list[Outcome]:
     """Solve every instance of ``family`` and compare with its reference."""
     outcomes = []
     for instance in family.load(quick):
@@ -157,8 +184,7 @@ def run_family(family: Family, *, quick: bool, reference_limit: float, verbose: 
 def table(rows: Iterable[tuple[Family, list[Outcome]]]) -> str:
     """A markdown table: one row per family."""
     lines = [
-        "| family | instances | solved to target | target | mean gap | max gap "
-        "| mean s | max s |",
+        "| family | instances | solved to target | target | mean gap | max gap | mean s | max s |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for family, outcomes in rows:
@@ -201,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     for family in FAMILIES:
         if family.name in chosen:
             outcomes = run_family(
-                family, quick=args.quick, reference_limit=args.reference_limit,
+                family,
+                quick=args.quick,
+                reference_limit=args.reference_limit,
                 verbose=args.verbose,
             )
             rows.append((family, outcomes))
