@@ -1,7 +1,7 @@
 """Assign jobs to agents at least cost under capacities: the rebalancer's optimisation core.
 
 Public API: ``AssignmentProblem``, ``AssignmentResult``, ``solve_assignment``,
-``plan_violations``. Pure (numpy + scipy's HiGHS); never imports ``bot``.
+``plan_violations``, ``plan_loads``. Pure (numpy + scipy's HiGHS); never imports ``bot``.
 """
 
 from __future__ import annotations
@@ -33,17 +33,46 @@ _Array = TypeVar("_Array", bound="np.ndarray[Any, Any]")
 class AssignmentProblem:
     """Give each of n jobs to one of m agents (generalized assignment, with extensions).
 
+    The model. Every job j goes to exactly one agent i (``plan[j] = i``). Agents belong to
+    capacity groups (``group``, by default each agent is its own group) and each group has one
+    capacity per resource k (e.g. per week); a job at an agent uses ``weight[i, j, k]`` of
+    its group's resource k. The load of cell (g, k) is the total weight its group's agents
+    carry, and a plan costs its pair costs plus, when capacity is soft, a price per unit of
+    load above capacity::
+
+        load[g, k] = sum of weight[plan_j, j, k] over the jobs j with group[plan_j] == g
+        objective  = sum_j cost[plan_j, j]
+                     + sum_{g,k} price[g, k] * max(load[g, k] - capacity[g, k], 0)
+
+    minimised (or, with ``maximize``, ``sum_j cost`` is a profit and the overload charge is
+    subtracted from it). Hard constraints: ``load <= capacity`` in every cell when
+    ``overload_cost`` is None, ``load <= limit`` where a limit is given, no forbidden pair,
+    fixed jobs at their agent, and at most ``max_moves`` jobs away from their ``current``
+    agent. The plain generalized assignment problem is the special case of 2-D ``weight``,
+    (m,) ``capacity`` and no extensions.
+
+    The rebalancer's use: agents are (person, date-shift option) pairs, ``group`` maps each
+    option to its person, resources are weeks, capacity is soft above a person's risk line
+    and ``limit`` is the hard ceiling.
+
     Attributes:
         cost: (m, n) cost of giving job j to agent i (profit when ``maximize``).
-        weight: (m, n) capacity job j uses at agent i (>= 0, e.g. hours).
-        capacity: (m,) capacity of each agent.
+        weight: (m, n) or (m, n, k) amount of resource k job j uses at agent i (>= 0, e.g.
+            hours per week); 2-D means one resource.
+        capacity: (g,) or (g, k) capacity of each group (per resource); (g,) applies to
+            every resource. g is m unless ``group`` is given.
         forbidden: (m, n) True where agent i may not take job j (skills), or None.
         fixed: (n,) agent a job must keep (locked), -1 for a free job, or None.
         current: (n,) agent that holds each job today (-1 for none), or None.
         max_moves: at most this many jobs may leave their ``current`` agent, or None.
         overload_cost: None for hard capacities; otherwise capacity is soft and every unit of
-            load above it costs this much (subtracted from profit when maximising).
+            load above it costs this much: one number, or (g,) / (g, k) per group (and
+            resource).
         maximize: maximise total ``cost`` (a profit) instead of minimising it.
+        group: (m,) capacity group of each agent, in [0, g) where g = len(capacity); agents of
+            one group share its capacity. None: every agent is its own group.
+        limit: (g,) or (g, k) hard ceiling on each cell's load (may be +inf), or None; only
+            with soft capacity (with hard capacity, capacity itself is the ceiling).
     """
 
     cost: FloatArray
@@ -53,8 +82,10 @@ class AssignmentProblem:
     fixed: IntArray | None = None
     current: IntArray | None = None
     max_moves: int | None = None
-    overload_cost: float | None = None
+    overload_cost: float | FloatArray | None = None
     maximize: bool = False
+    group: IntArray | None = None
+    limit: FloatArray | None = None
 
     def __post_init__(self) -> None:
         cost = np.array(self.cost, dtype=np.float64)
@@ -63,10 +94,25 @@ class AssignmentProblem:
         m, n = cost.shape
         weight = np.array(self.weight, dtype=np.float64)
         capacity = np.array(self.capacity, dtype=np.float64)
-        if weight.shape != (m, n):
-            raise ValueError(f"weight has shape {weight.shape}, expected {(m, n)}")
-        if capacity.shape != (m,):
-            raise ValueError(f"capacity has shape {capacity.shape}, expected {(m,)}")
+        if weight.shape[:2] != (m, n) or weight.ndim not in (2, 3):
+            raise ValueError(f"weight has shape {weight.shape}, expected {(m, n)} or ({m}, {n}, k)")
+        resources = weight.shape[2] if weight.ndim == 3 else 1
+        if resources < 1:
+            raise ValueError("weight needs at least one resource (its third dimension is 0)")
+        if self.group is None:
+            groups = m
+        else:
+            group = np.array(self.group)
+            if group.shape != (m,) or (group.size and group.dtype.kind not in "iu"):
+                raise ValueError(
+                    f"group must be {m} integers (one per agent), got {group.dtype} of shape "
+                    f"{group.shape}"
+                )
+            groups = capacity.shape[0] if capacity.ndim else 0
+            if np.any((group < 0) | (group >= groups)):
+                raise ValueError(f"group must hold group indices in [0, {groups}) (capacity rows)")
+            object.__setattr__(self, "group", _frozen(group.astype(np.int64)))
+        _check_cells("capacity", capacity, groups, resources)
         for name, values in (("cost", cost), ("weight", weight), ("capacity", capacity)):
             if not np.all(np.isfinite(values)):
                 raise ValueError(f"{name} must be finite")
@@ -94,10 +140,26 @@ class AssignmentProblem:
                 raise ValueError("max_moves needs the current assignment")
             if self.max_moves < 0:
                 raise ValueError("max_moves must be >= 0")
-        if self.overload_cost is not None and not (
-            math.isfinite(self.overload_cost) and self.overload_cost >= 0
-        ):
-            raise ValueError("overload_cost must be finite and >= 0")
+        if self.overload_cost is not None:
+            price = np.array(self.overload_cost, dtype=np.float64)
+            if price.ndim:
+                _check_cells("overload_cost", price, groups, resources, scalar=True)
+            if not np.all(np.isfinite(price) & (price >= 0)):
+                raise ValueError("overload_cost must be finite and >= 0")
+            object.__setattr__(
+                self, "overload_cost", _frozen(price) if price.ndim else float(price)
+            )
+        if self.limit is not None:
+            if self.overload_cost is None:
+                raise ValueError(
+                    "limit needs soft capacity (overload_cost); with hard capacity, "
+                    "capacity itself is the ceiling"
+                )
+            limit = np.array(self.limit, dtype=np.float64)
+            _check_cells("limit", limit, groups, resources)
+            if np.any(np.isnan(limit)):
+                raise ValueError("limit must not be NaN (use inf for no ceiling)")
+            object.__setattr__(self, "limit", _frozen(limit))
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,6 +191,21 @@ class AssignmentResult:
     method: Method
     gap: float | None
     reason: str = ""
+
+
+def plan_loads(problem: AssignmentProblem, assignment: IntArray) -> FloatArray:
+    """(g, k) load of every group and resource when job j goes to agent ``assignment[j]``.
+
+    Raises:
+        ValueError: when ``assignment`` is not one agent index per job.
+    """
+    plan = np.asarray(assignment)
+    m, n = problem.cost.shape
+    integral = plan.dtype.kind in "iu" or plan.size == 0
+    if plan.shape != (n,) or not integral or np.any((plan < 0) | (plan >= m)):
+        raise ValueError(f"assignment must hold {n} agent indices in [0, {m})")
+    instance, _ = _instance(problem, prune=False)
+    return instance.loads(plan.astype(np.int64))
 
 
 def plan_violations(problem: AssignmentProblem, assignment: IntArray) -> list[str]:
@@ -224,9 +301,27 @@ def solve_assignment(
 def _instance(problem: AssignmentProblem, *, prune: bool = True) -> tuple[Instance, str]:
     """The minimisation form of ``problem`` and a contradiction in its locks ('' if none).
 
-    With ``prune``, pairs whose job alone outweighs the agent's hard capacity are removed.
+    Every capacity-like input becomes a (g, k) cell array; with ``prune``, pairs whose job
+    alone outweighs a cell's whole ceiling are removed.
     """
     m, n = problem.cost.shape
+    weight = problem.weight if problem.weight.ndim == 3 else problem.weight[:, :, None]
+    resources = weight.shape[2]
+    group = np.arange(m, dtype=np.int64) if problem.group is None else problem.group
+    capacity = _as_cells(problem.capacity, resources)
+    soft = problem.overload_cost is not None
+    if soft:
+        price = np.broadcast_to(
+            _as_cells(np.asarray(problem.overload_cost, dtype=np.float64), resources),
+            capacity.shape,
+        ).astype(np.float64)
+        ceiling = (
+            np.full_like(capacity, np.inf)
+            if problem.limit is None
+            else _as_cells(problem.limit, resources)
+        )
+    else:
+        price, ceiling = np.zeros_like(capacity), capacity
     allowed = np.ones((m, n), dtype=np.bool_)
     if problem.forbidden is not None:
         allowed &= ~problem.forbidden
@@ -240,20 +335,46 @@ def _instance(problem: AssignmentProblem, *, prune: bool = True) -> tuple[Instan
             conflict = f"job {j} is fixed to agent {int(problem.fixed[j])}, which is forbidden"
         allowed[:, locked] = False
         allowed[agents, locked] = True
-    if prune and problem.overload_cost is None:
-        # With hard capacity a job heavier than an agent's whole capacity can never go there.
-        allowed &= problem.weight <= problem.capacity[:, None] * (1 + 1e-9) + 1e-9
+    if prune and np.isfinite(ceiling).any():
+        # A job heavier than a cell's whole ceiling can never go to that cell's agents.
+        room = ceiling[group] * (1 + 1e-9) + 1e-9
+        allowed &= (weight <= room[:, None, :]).all(axis=2)
     cost = -problem.cost if problem.maximize else problem.cost
     instance = Instance(
         cost=np.asarray(cost, dtype=np.float64),
-        weight=problem.weight,
-        capacity=problem.capacity,
+        weight=np.ascontiguousarray(weight, dtype=np.float64),
+        group=np.asarray(group, dtype=np.int64),
+        capacity=capacity,
+        price=price,
+        ceiling=ceiling,
         allowed=allowed,
         current=problem.current,
         max_moves=problem.max_moves,
-        overload_cost=problem.overload_cost,
+        soft=soft,
     )
     return instance, conflict
+
+
+def _check_cells(
+    name: str, values: FloatArray, groups: int, resources: int, *, scalar: bool = False
+) -> None:
+    """Raise unless ``values`` has one entry per group, or per group and resource."""
+    if values.shape not in ((groups,), (groups, resources)):
+        number = "a number, " if scalar else ""
+        raise ValueError(
+            f"{name} has shape {values.shape}, expected {number}({groups},) or "
+            f"({groups}, {resources})"
+        )
+
+
+def _as_cells(values: FloatArray, resources: int) -> FloatArray:
+    """A (g,) or (g, k) array (or a number, taken as one column) as a (g, k) array."""
+    cells = np.asarray(values, dtype=np.float64)
+    if cells.ndim == 0:
+        return cells.reshape(1, 1)
+    if cells.ndim == 1:
+        cells = np.repeat(cells[:, None], resources, axis=1)
+    return np.ascontiguousarray(cells)
 
 
 def _no_plan(n: int, started: float, method: Method, reason: str) -> AssignmentResult:

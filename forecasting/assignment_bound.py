@@ -1,4 +1,4 @@
-"""Lagrangian lower bound of an assignment problem: capacities and the move budget priced in.
+"""Lagrangian lower bound of an assignment problem: cell capacities and the move budget priced in.
 
 Pure numpy; gives the bound and the prices that rank each job's agents for the local search.
 """
@@ -24,7 +24,8 @@ class LagrangianBound:
 
     Attributes:
         value: no feasible plan costs less than this.
-        prices: (m,) price per unit of load at each agent (0 <= price <= overload_cost).
+        prices: (g, k) price per unit of load in each cell (>= 0; at most the cell's overload
+            price when it has no ceiling).
         move_price: price of one move (0 without a move budget).
         priced_cost: (m, n) cost plus prices, +inf on pairs a plan may not use; each job's
             agents in this order are the local search's candidates.
@@ -49,11 +50,17 @@ def move_matrix(instance: Instance) -> FloatArray:
 def lagrangian_bound(
     instance: Instance, *, deadline: float, max_rounds: int = 3000
 ) -> LagrangianBound:
-    """Maximise the Lagrangian dual of capacities (and the move budget) by subgradient steps.
+    """Maximise the Lagrangian dual of the cell rows (and the move budget) by subgradient steps.
 
     Relaxing the capacity rows leaves one cheapest-agent choice per job, so each round is a
     few vectorised passes over the (m, n) matrices. The bound equals the LP relaxation's at
     the optimum prices and is valid at any prices, so stopping early only weakens it.
+
+    A cell has two rows, ``load - overload <= capacity`` (overload priced ``price``) and
+    ``load <= ceiling``; their multipliers add up to one price per unit of load, of which the
+    capacity row takes at most ``price`` (beyond it the overload variable would pay off), so
+    the relaxed problem charges ``min(pi, price) * capacity + max(pi - price, 0) * ceiling``.
+    Hard capacity is the case price = 0, ceiling = capacity.
 
     Args:
         instance: the problem in minimisation form.
@@ -64,25 +71,36 @@ def lagrangian_bound(
     Returns:
         The best bound found and its prices.
     """
-    m, n = instance.m, instance.n
+    n = instance.n
     jobs = np.arange(n)
     base = np.where(instance.allowed, instance.cost, np.inf)
     moved = move_matrix(instance)
     counts_moves = instance.max_moves is not None
-    cap_price = np.inf if instance.overload_cost is None else float(instance.overload_cost)
+    price, ceiling = instance.price, instance.ceiling
+    unbounded = ~np.isfinite(ceiling)
+    # Without a ceiling a price above the overload price would make overload free.
+    cap_price = np.where(unbounded, price, np.inf)
+    below = np.minimum(instance.capacity, ceiling)
+    top = np.where(unbounded, 0.0, ceiling)
     scale = max(1.0, float(np.abs(np.where(instance.allowed, instance.cost, 0.0)).max(initial=0)))
-    prices = np.zeros(m)
+    prices = np.zeros_like(instance.capacity)
     move_price = 0.0
     best = (-np.inf, prices.copy(), move_price)
     step, stall = 2.0, 0
     for rounds in range(max_rounds):
-        priced = base + prices[:, None] * instance.weight
+        priced = base + instance.price_weight(prices)
         if counts_moves:
             priced = priced + move_price * moved
         choice = np.argmin(priced, axis=0)
-        value = float(priced[choice, jobs].sum() - prices @ instance.capacity)
-        load = np.bincount(choice, weights=instance.weight[choice, jobs], minlength=m)
-        grad = load - instance.capacity
+        on_capacity = np.minimum(prices, price)
+        charged = on_capacity.ravel() @ below.ravel() + (prices - on_capacity).ravel() @ top.ravel()
+        value = float(priced[choice, jobs].sum() - charged)
+        load = instance.cell_loads(choice, instance.weight[choice, jobs])
+        low, high = load - below, load - ceiling
+        # The subgradient of the charge: capacity below the overload price, ceiling above it,
+        # and at it whichever row the load breaks (none when within both).
+        at_price = np.where(high > 0.0, high, np.where(low < 0.0, low, 0.0))
+        grad = np.where(prices < price, low, np.where(prices > price, high, at_price))
         # A price at a bound cannot move further that way: drop that part of the subgradient.
         grad = np.where((prices <= 0.0) & (grad < 0.0), 0.0, grad)
         grad = np.where((prices >= cap_price) & (grad > 0.0), 0.0, grad)
@@ -99,7 +117,7 @@ def lagrangian_bound(
             stall += 1
             if stall >= _PATIENCE:
                 step, stall = step / 2.0, 0
-        norm = float(grad @ grad) + move_grad * move_grad
+        norm = float(grad.ravel() @ grad.ravel()) + move_grad * move_grad
         if norm <= 0.0 or step < _MIN_STEP or (rounds % 16 == 0 and time.monotonic() > deadline):
             break
         # Polyak step towards a target slightly above the best bound so far.
@@ -112,5 +130,5 @@ def lagrangian_bound(
         value=float(value) if n else 0.0,
         prices=prices,
         move_price=float(move_price),
-        priced_cost=base + prices[:, None] * instance.weight + move_price * moved,
+        priced_cost=base + instance.price_weight(prices) + move_price * moved,
     )

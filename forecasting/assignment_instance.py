@@ -6,6 +6,7 @@ Shared by the bound, the MILP and the local search; pure numpy, imports nothing 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -27,24 +28,38 @@ CAPACITY_TOLERANCE = 1e-9
 class Instance:
     """Minimisation form of an assignment problem (profits already negated).
 
+    Capacity is kept per *cell* (group g, resource k). Every cell has a ``ceiling`` its load
+    may not exceed (the capacity itself when capacity is hard, the limit or +inf when it is
+    soft) and a ``price`` per unit of load above ``capacity`` (0 when capacity is hard), so
+    hard and soft capacity, limits and per-cell prices are one model:
+
+        objective = sum_j cost[plan_j, j] + sum_{g,k} price[g,k] * max(load[g,k] - capacity[g,k], 0)
+        load[g,k] <= ceiling[g,k] for every cell
+
     Attributes:
         cost: (m, n) cost of giving job j to agent i.
-        weight: (m, n) capacity job j uses at agent i (>= 0).
-        capacity: (m,) capacity of each agent.
-        allowed: (m, n) pairs a plan may use (forbidden pairs, fixed jobs and, under hard
-            capacity, jobs heavier than the agent's whole capacity are already removed).
+        weight: (m, n, k) amount of resource k job j uses at agent i (>= 0).
+        group: (m,) capacity group of each agent.
+        capacity: (g, k) load above which a cell's load is charged ``price``.
+        price: (g, k) charge per unit above capacity (0 everywhere when capacity is hard).
+        ceiling: (g, k) hard bound on each cell's load (+inf for none).
+        allowed: (m, n) pairs a plan may use (forbidden pairs, fixed jobs and jobs heavier than
+            a cell's whole ceiling are already removed).
         current: (n,) today's agent per job, -1 for none; None when moves are not counted.
         max_moves: cap on jobs that leave their current agent, or None.
-        overload_cost: price per unit of load above capacity, or None for hard capacity.
+        soft: whether capacity was given as soft (overload priced, ceilings are limits).
     """
 
     cost: FloatArray
     weight: FloatArray
+    group: IntArray
     capacity: FloatArray
+    price: FloatArray
+    ceiling: FloatArray
     allowed: BoolArray
     current: IntArray | None
     max_moves: int | None
-    overload_cost: float | None
+    soft: bool
 
     @property
     def m(self) -> int:
@@ -57,37 +72,74 @@ class Instance:
         return int(self.cost.shape[1])
 
     @property
-    def hard_capacity(self) -> bool:
-        """Whether capacity is a constraint (True) or priced (False)."""
-        return self.overload_cost is None
+    def g(self) -> int:
+        """Number of capacity groups."""
+        return int(self.capacity.shape[0])
 
     @property
+    def k(self) -> int:
+        """Number of resources (weeks) per group."""
+        return int(self.capacity.shape[1])
+
+    @cached_property
+    def own_groups(self) -> bool:
+        """Whether every agent is its own group (plain GAP: no capacity is shared)."""
+        return self.g == self.m and bool(np.array_equal(self.group, np.arange(self.m)))
+
+    @cached_property
+    def priced(self) -> bool:
+        """Whether any cell charges for overload."""
+        return bool(np.any(self.price > 0.0))
+
+    @cached_property
+    def bounded(self) -> bool:
+        """Whether any cell has a finite ceiling (a hard capacity or a limit)."""
+        return bool(np.any(np.isfinite(self.ceiling)))
+
+    @cached_property
     def integral_objective(self) -> bool:
         """Whether every plan's objective is an integer, so that bounds may be rounded up."""
         if not np.all(np.mod(self.cost[self.allowed], 1.0) == 0.0):
             return False
-        if self.overload_cost is None:
+        if not self.priced:
             return True
-        integral_loads = bool(np.all(np.mod(self.weight[self.allowed], 1.0) == 0.0)) and bool(
-            np.all(np.mod(self.capacity, 1.0) == 0.0)
-        )
-        return integral_loads and float(self.overload_cost) % 1.0 == 0.0
+        integral = (self.weight[self.allowed], self.capacity, self.price)
+        return all(bool(np.all(np.mod(values, 1.0) == 0.0)) for values in integral)
+
+    def price_weight(self, prices: FloatArray) -> FloatArray:
+        """(m, n) sum over resources of ``prices`` (g, k) at agent i's group times weight."""
+        at_agent = prices[self.group]
+        if self.k == 1:
+            return at_agent[:, 0][:, None] * self.weight[:, :, 0]
+        priced: FloatArray = np.einsum("ijk,ik->ij", self.weight, at_agent)
+        return priced
+
+    def cell_loads(self, agents: IntArray, weights: FloatArray) -> FloatArray:
+        """(g, k) load when jobs sit at ``agents`` (p,) using ``weights`` (p, k)."""
+        groups = self.group[agents]
+        if self.k == 1:
+            load = np.bincount(groups, weights=weights[:, 0], minlength=self.g)
+            return load.astype(np.float64)[:, None]
+        cells = (groups[:, None] * self.k + np.arange(self.k)).ravel()
+        flat = np.bincount(cells, weights=weights.ravel(), minlength=self.g * self.k)
+        return flat.astype(np.float64).reshape(self.g, self.k)
 
     def loads(self, plan: IntArray) -> FloatArray:
-        """Load per agent under ``plan``."""
-        jobs = np.arange(self.n)
-        return np.bincount(plan, weights=self.weight[plan, jobs], minlength=self.m).astype(
-            np.float64
-        )
-
-    def overload(self, plan: IntArray) -> FloatArray:
-        """Load above capacity per agent under ``plan`` (0 where within capacity)."""
-        excess = self.loads(plan) - self.capacity
-        return np.where(excess > self.slack(), excess, 0.0)
+        """(g, k) load per cell under ``plan``."""
+        return self.cell_loads(plan, self.weight[plan, np.arange(self.n)])
 
     def slack(self) -> FloatArray:
-        """Per-agent tolerance below which an excess load counts as rounding, not overload."""
+        """(g, k) tolerance below which a load above capacity counts as rounding, not overload."""
         return CAPACITY_TOLERANCE * np.maximum(1.0, np.abs(self.capacity))
+
+    def ceiling_slack(self) -> FloatArray:
+        """(g, k) the same tolerance for ceilings (+inf where there is no ceiling)."""
+        return CAPACITY_TOLERANCE * np.maximum(1.0, np.abs(self.ceiling))
+
+    def overload(self, plan: IntArray) -> FloatArray:
+        """(g, k) load above capacity under ``plan`` (0 where within capacity)."""
+        excess = self.loads(plan) - self.capacity
+        return np.where(excess > self.slack(), excess, 0.0)
 
     def moves(self, plan: IntArray) -> int:
         """Jobs whose agent differs from their current one (0 when moves are not counted)."""
@@ -96,10 +148,10 @@ class Instance:
         return int(np.count_nonzero((self.current >= 0) & (plan != self.current)))
 
     def objective(self, plan: IntArray) -> float:
-        """Cost of ``plan`` plus its overload charge when capacity is soft."""
+        """Cost of ``plan`` plus its overload charge."""
         total = float(self.cost[plan, np.arange(self.n)].sum())
-        if self.overload_cost is not None:
-            total += self.overload_cost * float(self.overload(plan).sum())
+        if self.priced:
+            total += float((self.price * self.overload(plan)).sum())
         return total
 
     def is_feasible(self, plan: IntArray) -> bool:
@@ -119,17 +171,32 @@ class Instance:
         if barred.size:
             j = int(barred[0])
             problems.append(f"job {j} may not go to agent {int(plan[j])}")
-        if self.hard_capacity:
-            over = np.flatnonzero(self.overload(plan) > 0.0)
+        if self.bounded:
+            loads = self.loads(plan)
+            over = np.argwhere(loads - self.ceiling > self.ceiling_slack())
             if over.size:
-                i = int(over[0])
-                load = float(self.loads(plan)[i])
+                g, k = (int(v) for v in over[0])
+                more = f" (and {len(over) - 1} more)" if len(over) > 1 else ""
                 problems.append(
-                    f"agent {i} is loaded {load:g} above its capacity {self.capacity[i]:g}"
+                    f"{self.unit(g)} is loaded {loads[g, k]:g} above its {self.ceiling_word} "
+                    f"{self.ceiling[g, k]:g}{self.where(k)}{more}"
                 )
         if self.max_moves is not None and self.moves(plan) > self.max_moves:
             problems.append(f"{self.moves(plan)} jobs move but max_moves is {self.max_moves}")
         return problems
+
+    @property
+    def ceiling_word(self) -> str:
+        """What a cell's ceiling is called in messages."""
+        return "limit" if self.soft else "capacity"
+
+    def unit(self, g: int) -> str:
+        """A capacity group in messages: 'agent 3' when agents are their own groups."""
+        return f"agent {g}" if self.own_groups else f"group {g}"
+
+    def where(self, k: int) -> str:
+        """The resource of a cell in messages ('' when there is only one)."""
+        return f" in resource {k}" if self.k > 1 else ""
 
     def infeasibility(self) -> str:
         """Why no plan can exist, found by cheap counting arguments; '' when none applies."""
@@ -150,31 +217,41 @@ class Instance:
                     f"{forced} jobs must leave their current agent (forbidden or fixed "
                     f"elsewhere) but max_moves is {self.max_moves}"
                 )
-        if not self.hard_capacity:
+        if not self.bounded:
             return ""
-        negative = np.flatnonzero(self.capacity < -self.slack())
+        return self._ceiling_infeasibility()
+
+    def _ceiling_infeasibility(self) -> str:
+        word, slack = self.ceiling_word, self.ceiling_slack()
+        negative = np.argwhere(self.ceiling < -slack)
         if negative.size:
-            i = int(negative[0])
-            return f"agent {i} has a negative capacity ({self.capacity[i]:g})"
-        only = self.allowed.sum(axis=0) == 1
-        if only.any():
-            home = np.argmax(self.allowed, axis=0)
-            jobs = np.flatnonzero(only)
-            pinned = np.bincount(
-                home[jobs], weights=self.weight[home[jobs], jobs], minlength=self.m
-            )
-            over = np.flatnonzero(pinned > self.capacity + self.slack())
+            g, k = (int(v) for v in negative[0])
+            return f"{self.unit(g)} has a negative {word} ({self.ceiling[g, k]:g}){self.where(k)}"
+        if not self.n:
+            return ""
+        # Jobs whose allowed agents all share one group put at least their lightest weight
+        # there (with agents as groups: the jobs that can go to one agent only).
+        least = np.where(self.allowed[:, :, None], self.weight, np.inf).min(axis=0)
+        home = self.group[np.argmax(self.allowed, axis=0)]
+        tied = np.where(self.allowed, self.group[:, None], home[None, :])
+        only = np.flatnonzero((tied == home[None, :]).all(axis=0))
+        if only.size:
+            pinned = self.cell_loads(np.argmax(self.allowed[:, only], axis=0), least[only])
+            over = np.argwhere(pinned > self.ceiling + slack)
             if over.size:
-                i = int(over[0])
+                g, k = (int(v) for v in over[0])
                 return (
-                    f"jobs that can only go to agent {i} need {pinned[i]:g} "
-                    f"but its capacity is {self.capacity[i]:g}"
+                    f"jobs that can only go to {self.unit(g)} need {pinned[g, k]:g}"
+                    f"{self.where(k)} but its {word} is {self.ceiling[g, k]:g}"
                 )
-        least = np.where(self.allowed, self.weight, np.inf).min(axis=0).sum()
-        total = float(self.capacity.sum())
-        if least > total + CAPACITY_TOLERANCE * max(1.0, total):
+        need = least.sum(axis=0)
+        have = self.ceiling.sum(axis=0)
+        short = np.flatnonzero(need > have + CAPACITY_TOLERANCE * np.maximum(1.0, have))
+        if short.size:
+            k = int(short[0])
+            holders = "agents" if self.own_groups else "groups"
             return (
-                f"total weight exceeds total capacity: the jobs need at least {least:g} "
-                f"and the agents have {total:g}"
+                f"total weight exceeds total {word}{self.where(k)}: the jobs need at least "
+                f"{need[k]:g} and the {holders} have {have[k]:g}"
             )
         return ""

@@ -63,7 +63,7 @@ def solve_milp(
     Returns:
         The plan, the status and the bound HiGHS reported.
     """
-    m, n = instance.m, instance.n
+    n, resources = instance.n, instance.k
     jobs_all = np.arange(n)
     free_mask = np.ones(n, dtype=bool) if free is None else free
     if free is not None and incumbent is None:
@@ -78,17 +78,23 @@ def solve_milp(
     row_of_job[free_jobs] = np.arange(free_jobs.size)
 
     settled = ~free_mask
-    base_load = np.zeros(m)
+    base_load = np.zeros_like(instance.capacity)
     constant = 0.0
     if incumbent is not None and settled.any():
         fixed_jobs = np.flatnonzero(settled)
-        base_load = np.bincount(
-            incumbent[fixed_jobs],
-            weights=instance.weight[incumbent[fixed_jobs], fixed_jobs],
-            minlength=m,
-        ).astype(np.float64)
-        constant += float(instance.cost[incumbent[fixed_jobs], fixed_jobs].sum())
-    residual = instance.capacity - base_load
+        held = incumbent[fixed_jobs]
+        base_load = instance.cell_loads(held, instance.weight[held, fixed_jobs])
+        constant += float(instance.cost[held, fixed_jobs].sum())
+
+    # One row per cell (group, resource): load - overload <= capacity where overload is
+    # priced (overload <= ceiling - capacity then keeps the ceiling), load <= ceiling where it
+    # is not; cells with neither (soft, unpriced, no limit) need no row.
+    capacity, ceiling = instance.capacity, instance.ceiling
+    priced = (instance.price > 0.0) & (ceiling > capacity)
+    rhs = np.where(priced, capacity, ceiling).ravel()
+    cells = np.flatnonzero(np.isfinite(rhs))
+    row_of_cell = np.full(rhs.size, -1)
+    row_of_cell[cells] = free_jobs.size + np.arange(cells.size)
 
     # Incumbent as the origin: only when it satisfies this model's hard rows.
     warm = np.zeros(nx)
@@ -97,17 +103,24 @@ def solve_milp(
     flip = 1.0 - 2.0 * warm
 
     cost = instance.cost[agent_of, job_of]
-    weight = instance.weight[agent_of, job_of]
-    rows: list[IntArray] = [row_of_job[job_of], free_jobs.size + agent_of]
-    cols: list[IntArray] = [np.arange(nx), np.arange(nx)]
-    vals: list[FloatArray] = [flip, weight * flip]
-    nrows = free_jobs.size + m
-    lower: list[FloatArray] = [np.ones(free_jobs.size), np.full(m, -np.inf)]
-    upper: list[FloatArray] = [np.ones(free_jobs.size), residual.copy()]
+    weight = instance.weight[agent_of, job_of]  # (nx, k)
+    cell_of = instance.group[agent_of][:, None] * resources + np.arange(resources)
+    entry = (row_of_cell[cell_of] >= 0) & (weight != 0.0)
+    pair_of = np.broadcast_to(np.arange(nx)[:, None], entry.shape)[entry]
+    cell_weight = weight[entry]
+    rows: list[IntArray] = [row_of_job[job_of], row_of_cell[cell_of[entry]]]
+    cols: list[IntArray] = [np.arange(nx), pair_of]
+    vals: list[FloatArray] = [flip, cell_weight * flip[pair_of]]
+    nrows = free_jobs.size + cells.size
+    lower: list[FloatArray] = [np.ones(free_jobs.size), np.full(cells.size, -np.inf)]
+    upper: list[FloatArray] = [np.ones(free_jobs.size), rhs[cells] - base_load.ravel()[cells]]
     # Rows written in complemented variables: a row's bounds move by the incumbent's share.
+    warm_load = np.bincount(
+        cell_of[entry], weights=cell_weight * warm[pair_of], minlength=rhs.size
+    ).astype(float)
     shift_rows: list[FloatArray] = [
         np.bincount(row_of_job[job_of], weights=warm, minlength=free_jobs.size).astype(float),
-        np.bincount(agent_of, weights=weight * warm, minlength=m).astype(float),
+        warm_load[cells],
     ]
     objective: list[FloatArray] = [cost * flip]
     constant += float(cost @ warm)
@@ -115,24 +128,27 @@ def solve_milp(
     var_upper: list[FloatArray] = [np.ones(nx)]
     integrality: list[FloatArray] = [np.ones(nx)]
 
-    if instance.overload_cost is not None:
-        # One continuous overload variable per agent: capacity becomes load - overload <= b,
-        # and every unit above capacity is paid at overload_cost.
-        start = np.zeros(m)
+    over_cells = np.flatnonzero(priced.ravel())
+    if over_cells.size:
+        # One continuous overload variable per priced cell, paid at the cell's price.
+        count = over_cells.size
+        start = np.zeros(count)
         if warm.any():
             assert incumbent is not None
-            start = np.maximum(instance.loads(incumbent) - instance.capacity, 0.0)
-        rows.append(free_jobs.size + np.arange(m))
-        cols.append(nx + np.arange(m))
-        vals.append(-np.ones(m))
-        shift_rows[1] = shift_rows[1] - start
-        objective.append(np.full(m, instance.overload_cost))
-        constant += instance.overload_cost * float(start.sum())
+            excess = instance.loads(incumbent) - capacity
+            start = np.maximum(excess.ravel()[over_cells], 0.0)
+        rows.append(row_of_cell[over_cells])
+        cols.append(nx + np.arange(count))
+        vals.append(-np.ones(count))
+        shift_rows[1][row_of_cell[over_cells] - free_jobs.size] -= start
+        price = instance.price.ravel()[over_cells]
+        objective.append(price)
+        constant += float(price @ start)
         var_lower.append(-start)
-        var_upper.append(np.full(m, np.inf))
-        integrality.append(np.zeros(m))
+        var_upper.append((ceiling - capacity).ravel()[over_cells] - start)
+        integrality.append(np.zeros(count))
 
-    nvars = nx + (m if instance.overload_cost is not None else 0)
+    nvars = nx + over_cells.size
     if instance.max_moves is not None and instance.current is not None:
         # Moves budget as "enough jobs stay": sum of x on (current agent, job) pairs of the
         # freed jobs >= freed jobs with a current agent - moves still allowed.

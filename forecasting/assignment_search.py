@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 
 from forecasting.assignment_bound import LagrangianBound, move_matrix
-from forecasting.assignment_instance import FloatArray, Instance, IntArray, Method
+from forecasting.assignment_instance import BoolArray, FloatArray, Instance, IntArray, Method
 
 # Neighbourhood sizes: a job may shift to its CANDIDATES cheapest agents at Lagrangian prices,
 # and swap with jobs held by its SWAP_CANDIDATES cheapest; larger lists rarely help on GAP.
@@ -31,11 +31,17 @@ _EPS = 1e-9
 class LocalSearch:
     """Weighting local search (shift + swap) that keeps the best plan it has seen.
 
-    Capacities (when hard) and the move budget are relaxed into penalties whose per-agent
-    weights adapt after every local optimum: the search oscillates across the feasibility
-    boundary, where the good GAP plans are, and records every feasible plan it passes that
-    beats the best. With priced (soft) capacity and no move budget there is nothing to adapt,
-    so the search perturbs the best plan instead (iterated local search).
+    Loads are kept per cell (capacity group, resource). Ceilings (hard capacities or limits)
+    and the move budget are relaxed into penalties whose per-cell weights adapt after every
+    local optimum: the search oscillates across the feasibility boundary, where the good GAP
+    plans are, and records every feasible plan it passes that beats the best. Overload above
+    a soft capacity is charged at its true price throughout. With no ceiling and no move
+    budget there is nothing to adapt, so the search perturbs the best plan instead (iterated
+    local search).
+
+    With one resource, arrays drop the resource axis (loads are (g,), weights (m, n)): plain
+    GAP then runs exactly the arithmetic of a one-dimensional search. Moves between two agents
+    of one group change that group's load once, by the difference of the two weights.
     """
 
     def __init__(self, instance: Instance, bound: LagrangianBound, *, seed: int) -> None:
@@ -50,20 +56,32 @@ class LocalSearch:
         self.rng = np.random.default_rng(seed)
         m, n = instance.m, instance.n
         self.jobs = np.arange(n)
+        self.flat = instance.k == 1
+        self.weight = _squeeze(instance.weight, self.flat)
+        self.capacity = _squeeze(instance.capacity, self.flat)
+        self.ceiling = _squeeze(instance.ceiling, self.flat)
+        self.price = _squeeze(instance.price, self.flat)
+        self.group = instance.group
+        # Agents that share a group: moves within one group need the combined weight change.
+        self.shared = not instance.own_groups
         k = min(m, CANDIDATES)
         order = np.argsort(bound.priced_cost, axis=0, kind="stable")[:k].T
         self.cand: IntArray = np.ascontiguousarray(order, dtype=np.int64)
+        self.cand_group: IntArray = self.group[self.cand] if self.shared else self.cand
         col = self.jobs[:, None]
         self.valid = np.isfinite(bound.priced_cost[self.cand, col])
         self.cand_cost: FloatArray = np.where(self.valid, instance.cost[self.cand, col], 0.0)
-        self.cand_weight: FloatArray = np.where(self.valid, instance.weight[self.cand, col], 0.0)
+        valid = self.valid if self.flat else self.valid[:, :, None]
+        self.cand_weight: FloatArray = np.where(valid, self.weight[self.cand, col], 0.0)
         self.moved = move_matrix(instance)
         self.cand_moved: FloatArray = self.moved[self.cand, col]
         self.swaps = min(k, SWAP_CANDIDATES)
-        self.hard = instance.hard_capacity
-        self.price = float(instance.overload_cost or 0.0)
+        self.bounded = instance.bounded
+        self.priced = instance.priced
         self.budget = -1 if instance.max_moves is None else instance.max_moves
-        self.slack = instance.slack()
+        # Total rounding allowance over the cells that have a ceiling.
+        slack = instance.ceiling_slack()
+        self.slack = float(slack[np.isfinite(slack)].sum())
         scale = float(np.abs(np.where(instance.allowed, instance.cost, 0.0)).max(initial=0.0))
         self.scale = max(scale, 1e-9)
         self.best_plan: IntArray | None = None
@@ -77,10 +95,12 @@ class LocalSearch:
     def _load_state(self, plan: IntArray) -> None:
         inst = self.inst
         self.plan = plan.copy()
-        self.w = inst.weight[plan, self.jobs].copy()
+        # With agents as groups the plan is its own group map (and stays in step with it).
+        self.plan_group = self.group[self.plan] if self.shared else self.plan
+        self.w = self.weight[plan, self.jobs].copy()
         self.cu = inst.cost[plan, self.jobs].copy()
         self.mv = self.moved[plan, self.jobs].copy()
-        self.load = np.bincount(plan, weights=self.w, minlength=inst.m).astype(np.float64)
+        self.load = _squeeze(inst.loads(plan), self.flat).copy()
         self.cost = float(self.cu.sum())
         self.moves = float(self.mv.sum())
 
@@ -122,7 +142,7 @@ class LocalSearch:
             self.move_weight = self.scale
         self.consider(self.plan)
         floor = 1e-6 * self.scale
-        adaptive = self.hard or self.budget >= 0
+        adaptive = self.bounded or self.budget >= 0
         idle = 0
         while idle < patience and time.monotonic() < deadline:
             if stop is not None and stop():
@@ -131,28 +151,41 @@ class LocalSearch:
             if self.consider(self.plan):
                 improved = True
             idle = 0 if improved else idle + 1
-            over = np.maximum(self.load - self.inst.capacity, 0.0)
-            excess = max(self.moves - self.budget, 0.0) if self.budget >= 0 else 0.0
             if not adaptive:
                 self._perturb()
                 continue
+            over = self._excess(self.load)
+            excess = max(self.moves - self.budget, 0.0) if self.budget >= 0 else 0.0
             value = self.cost + float(self.move_weight * excess)
-            value += float(self.weights @ over)
+            value += float(self.weights.ravel() @ over.ravel())
+            if self.priced:
+                value += float(self._charge(self.load).sum())
             if value >= self.best_value - _EPS:
-                if self.hard:
+                if self.bounded:
                     self.weights = np.maximum(self.weights * DECREASE, floor)
                 self.move_weight = max(self.move_weight * DECREASE, floor)
             else:
                 worst = float(over.max(initial=0.0))
-                if self.hard and worst > 0.0:
+                if self.bounded and worst > 0.0:
                     self.weights = self.weights * (1.0 + INCREASE * over / worst)
                 if excess > 0.0:
                     self.move_weight *= 1.0 + INCREASE
 
     def _initial_weights(self) -> FloatArray:
-        """Penalty per unit of overload: adaptive from the cost scale when capacity is hard,
-        the true price when it is soft."""
-        return np.full(self.inst.m, self.scale if self.hard else self.price)
+        """Penalty per unit of load above a ceiling, adaptive from the cost scale."""
+        return np.full(self.load.shape, self.scale)
+
+    def _excess(self, load: FloatArray) -> FloatArray:
+        """Load above the ceiling, per cell (0 where within it or without one)."""
+        return np.maximum(load - self.ceiling, 0.0)
+
+    def _charge(self, load: FloatArray) -> FloatArray:
+        """Overload charge per cell."""
+        return self.price * np.maximum(load - self.capacity, 0.0)
+
+    def _cells(self, values: FloatArray) -> FloatArray:
+        """Sum over the resource axis (nothing to sum with one resource)."""
+        return values if self.flat else values.sum(axis=-1)
 
     def _perturb(self) -> None:
         """Restart from the best plan with a few random shifts (only for unconstrained search)."""
@@ -187,34 +220,83 @@ class LocalSearch:
         after = np.maximum(self.moves + delta - self.budget, 0.0)
         return move_weight * (after - before), after
 
-    def _true_better(
-        self, dcost: FloatArray, dover: FloatArray, excess_after: FloatArray, tot: float
+    def _rise(self, groups: IntArray, after: FloatArray, excess_now: FloatArray) -> FloatArray:
+        """Change in load above the ceiling when the cells of ``groups`` take loads ``after``
+        (per neighbour, and per resource when there are several)."""
+        return np.maximum(after - self.ceiling[groups], 0.0) - excess_now[groups]
+
+    def _weigh(self, weights: FloatArray, groups: IntArray, rise: FloatArray) -> FloatArray:
+        """Penalty of a rise at the search's per-cell weights, summed over resources."""
+        weighted: FloatArray = weights[groups] * rise
+        return weighted if self.flat else weighted.sum(axis=-1)
+
+    def _charge_delta(
+        self, groups: IntArray, after: FloatArray, over_now: FloatArray
     ) -> FloatArray:
-        """Mask of neighbours that are feasible and beat the best plan on the true objective."""
-        value: FloatArray = self.cost + dcost
-        ok = excess_after <= 0.0
-        if self.hard:
-            ok &= tot + dover <= float(self.slack.sum())
-        else:
-            charge: FloatArray = self.price * (tot + dover)
-            value = value + charge
+        """Change in overload charge when the cells of ``groups`` take loads ``after``."""
+        over = np.maximum(after - self.capacity[groups], 0.0) - over_now[groups]
+        change = self.price[groups] * over
+        return change if self.flat else change.sum(axis=-1)
+
+    def _true_better(
+        self,
+        dtrue: FloatArray,
+        dexcess: FloatArray,
+        excess_now: FloatArray,
+        moves_after: FloatArray,
+    ) -> FloatArray:
+        """Mask of neighbours that are feasible and beat the best plan on the true objective.
+
+        Args:
+            dtrue: change in cost plus overload charge per neighbour.
+            dexcess: change in total load above the ceilings per neighbour.
+            excess_now: load above the ceilings per cell now.
+            moves_after: moves above the budget per neighbour.
+        """
+        value: FloatArray = self.cost + dtrue
+        ok = moves_after <= 0.0
+        if self.bounded:
+            ok &= float(excess_now.sum()) + dexcess <= self.slack
+        if self.priced:
+            value = value + float(self._charge(self.load).sum())
         return np.asarray(ok & (value < self.best_value - _EPS * max(1.0, abs(self.best_value))))
 
     def _shift(self, weights: FloatArray, move_weight: float) -> tuple[bool, bool]:
-        inst, cand, plan = self.inst, self.cand, self.plan
-        cap = inst.capacity
-        over = np.maximum(self.load - cap, 0.0)
-        tot = float(over.sum())
-        src = np.maximum(self.load[plan] - self.w - cap[plan], 0.0) - over[plan]
-        dst = np.maximum(self.load[cand] + self.cand_weight - cap[cand], 0.0) - over[cand]
+        cand, plan, groups, held = self.cand, self.plan, self.cand_group, self.plan_group
+        excess_now = self._excess(self.load)
+        w = self.w[:, None] if self.flat else self.w[:, None, :]
+        arrive = self.load[groups] + self.cand_weight
+        same: BoolArray | None = None
+        if self.shared:
+            # Within one group the destination cell also loses the job's old weight, and the
+            # source cell is that same cell: count it once, at the destination.
+            same = groups == held[:, None]
+            arrive = arrive - np.where(same if self.flat else same[:, :, None], w, 0.0)
+        leave = self.load[held] - self.w
+        dst = self._rise(groups, arrive, excess_now)
+        src = self._rise(held, leave, excess_now)
         dcost = self.cand_cost - self.cu[:, None]
+        dtrue = dcost
+        charge: FloatArray | float = 0.0
+        if self.priced:
+            over_now = np.maximum(self.load - self.capacity, 0.0)
+            charge = self._charge_delta(groups, arrive, over_now) + _outside(
+                self._charge_delta(held, leave, over_now), same
+            )
+            dtrue = dcost + charge
+        del arrive, leave
         dmove = self.cand_moved - self.mv[:, None]
-        mpen, excess_after = self._move_penalty(dmove, move_weight)
-        delta = dcost + weights[cand] * dst + (weights[plan] * src)[:, None] + mpen
+        mpen, moves_after = self._move_penalty(dmove, move_weight)
+        penalty = self._weigh(weights, groups, dst) + _outside(
+            self._weigh(weights, held, src), same
+        )
+        delta = dcost + penalty + charge + mpen if self.priced else dcost + penalty + mpen
+        del penalty
         usable = self.valid & (cand != plan[:, None])
         delta = np.where(usable, delta, np.inf)
         better = False
-        mask = usable & self._true_better(dcost, dst + src[:, None], excess_after, tot)
+        dexcess = self._cells(dst) + _outside(self._cells(src), same)
+        mask = usable & self._true_better(dtrue, dexcess, excess_now, moves_after)
         if mask.any():
             j, s = divmod(int(np.argmin(np.where(mask, dcost, np.inf))), cand.shape[1])
             trial = plan.copy()
@@ -239,15 +321,16 @@ class LocalSearch:
 
     def _apply(self, j: int, agent: int) -> None:
         inst = self.inst
-        old = int(self.plan[j])
-        self.load[old] -= self.w[j]
-        self.w[j] = inst.weight[agent, j]
-        self.load[agent] += self.w[j]
+        self.load[self.plan_group[j]] -= self.w[j]
+        self.w[j] = self.weight[agent, j]
         self.cost += float(inst.cost[agent, j] - self.cu[j])
         self.cu[j] = inst.cost[agent, j]
         self.moves += float(self.moved[agent, j] - self.mv[j])
         self.mv[j] = self.moved[agent, j]
         self.plan[j] = agent
+        if self.shared:
+            self.plan_group[j] = self.group[agent]
+        self.load[self.plan_group[j]] += self.w[j]
 
     def _holders(self) -> IntArray:
         """(m, L) jobs held by each agent, padded with -1."""
@@ -261,7 +344,7 @@ class LocalSearch:
 
     def _swap(self, weights: FloatArray, move_weight: float) -> tuple[bool, bool]:
         held = self._holders()
-        width = held.shape[1] * self.swaps
+        width = held.shape[1] * self.swaps * self.inst.k
         block = max(1, _SWAP_BLOCK // max(width, 1))
         best_delta, best_pair, better = -_EPS * self.scale, (-1, -1), False
         for start in range(0, self.inst.n, block):
@@ -282,8 +365,7 @@ class LocalSearch:
         self, jobs: IntArray, held: IntArray, weights: FloatArray, move_weight: float
     ) -> tuple[float, tuple[int, int], bool]:
         """Best improving swap of a job in ``jobs`` with a job at one of its candidate agents."""
-        inst, plan = self.inst, self.plan
-        cost, weight, cap = inst.cost, inst.weight, inst.capacity
+        inst, plan, weight = self.inst, self.plan, self.weight
         q = self.cand[jobs, : self.swaps][:, :, None]
         partner = held[self.cand[jobs, : self.swaps]]
         p = plan[jobs][:, None, None]
@@ -291,16 +373,45 @@ class LocalSearch:
         ok = (partner >= 0) & self.valid[jobs, : self.swaps][:, :, None] & (q != p)
         k = np.where(ok, partner, 0)
         ok &= inst.allowed[p, k]
-        over = np.maximum(self.load - cap, 0.0)
-        tot = float(over.sum())
-        dcost = cost[q, j] + cost[p, k] - self.cu[j] - self.cu[k]
-        dp = np.maximum(self.load[p] - self.w[j] + weight[p, k] - cap[p], 0.0) - over[p]
-        dq = np.maximum(self.load[q] - self.w[k] + weight[q, j] - cap[q], 0.0) - over[q]
+        gp, gq = p, q
+        same: BoolArray | None = None
+        if self.shared:
+            gp = self.plan_group[jobs][:, None, None]
+            gq = self.cand_group[jobs, : self.swaps][:, :, None]
+            same = np.broadcast_to(gp == gq, ok.shape)
+        excess_now = self._excess(self.load)
+        over_now = np.maximum(self.load - self.capacity, 0.0) if self.priced else excess_now
+        charge: FloatArray | float = 0.0
+        # Job j leaves p for q, job k leaves q for p; the arrays of loads after the swap are
+        # dropped as soon as they are used (fewer live temporaries keep the allocator warm).
+        after = weight[p, k] + (self.load[gp] - self.w[j])
+        dp = self._rise(gp, after, excess_now)
+        if self.priced:
+            charge = self._charge_delta(gp, after, over_now)
+        if same is not None:
+            # Two agents of one group: the group's cell changes once, by both differences.
+            into_p = np.where(same if self.flat else same[..., None], after - self.load[gp], 0.0)
+            dp = np.where(same if self.flat else same[..., None], 0.0, dp)
+            charge = np.where(same, 0.0, charge)
+        after = weight[q, j] + (self.load[gq] - self.w[k])
+        if same is not None:
+            after = after + into_p
+            del into_p
+        dq = self._rise(gq, after, excess_now)
+        if self.priced:
+            charge = charge + self._charge_delta(gq, after, over_now)
+        del after
+        dcost = inst.cost[q, j] + inst.cost[p, k] - self.cu[j] - self.cu[k]
         dmove = self.moved[q, j] - self.mv[j] + self.moved[p, k] - self.mv[k]
-        mpen, excess_after = self._move_penalty(dmove, move_weight)
-        delta = np.where(ok, dcost + weights[p] * dp + weights[q] * dq + mpen, np.inf)
+        mpen, moves_after = self._move_penalty(dmove, move_weight)
+        penalty = dcost + self._weigh(weights, gp, dp) + self._weigh(weights, gq, dq)
+        delta = np.where(ok, penalty + charge + mpen if self.priced else penalty + mpen, np.inf)
+        del penalty
         better = False
-        mask = ok & self._true_better(dcost, dp + dq, excess_after, tot)
+        dtrue = dcost + charge if self.priced else dcost
+        mask = ok & self._true_better(
+            dtrue, self._cells(dp) + self._cells(dq), excess_now, moves_after
+        )
         if mask.any():
             flat = int(np.argmin(np.where(mask, dcost, np.inf)))
             a, s, t = np.unravel_index(flat, mask.shape)
@@ -313,3 +424,16 @@ class LocalSearch:
             return 0.0, (-1, -1), better
         a, s, t = np.unravel_index(flat, delta.shape)
         return float(delta[a, s, t]), (int(jobs[a]), int(partner[a, s, t])), better
+
+
+def _outside(change: FloatArray, same: BoolArray | None) -> FloatArray:
+    """A source cell's change, broadcast over the neighbours, and zero where the destination
+    is the same cell (the caller has counted it there)."""
+    if change.ndim == 1:
+        change = change[:, None]
+    return change if same is None else np.where(same, 0.0, change)
+
+
+def _squeeze(values: FloatArray, flat: bool) -> FloatArray:
+    """``values`` without its last (resource) axis when there is one resource."""
+    return values[..., 0] if flat else values

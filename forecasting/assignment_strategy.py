@@ -100,7 +100,13 @@ def improve_exact(
         outcome = proof.result()
     if outcome.status == "infeasible":
         return False, lower, True
-    if outcome.status == "optimal" and outcome.plan is not None:
+    # HiGHS meets rows to its own tolerance (1e-7 absolute); a plan that only does so on
+    # fractional weights is not adopted, so every returned plan passes ``violations``.
+    if (
+        outcome.status == "optimal"
+        and outcome.plan is not None
+        and instance.is_feasible(outcome.plan)
+    ):
         search.adopt(outcome.plan, "milp")
         return True, search.best_value, False
     if outcome.plan is not None:
@@ -129,27 +135,30 @@ def improve_large(instance: Instance, search: LocalSearch, *, deadline: float) -
 
 
 def neighbourhoods(instance: Instance, search: LocalSearch, *, deadline: float) -> None:
-    """Re-split the jobs of a few random agents exactly, warm-started with the best plan.
+    """Re-split the jobs of a few random capacity groups exactly, warm-started with the best plan.
 
-    Each neighbourhood frees every job of a few agents and lets HiGHS re-split them among
-    those agents, starting from the best plan (so it never returns worse): an exact multi-job
-    exchange that shift and swap moves cannot make in one step.
+    Each neighbourhood frees every job held by the agents of a few groups (agents, in plain
+    GAP) and lets HiGHS re-split them among those agents, starting from the best plan (so it
+    never returns worse): an exact multi-job exchange that shift and swap moves cannot make in
+    one step.
     """
-    m, n = instance.m, instance.n
-    if m < 2:
+    m, n, groups = instance.m, instance.n, instance.g
+    if groups < 2 or m < 2:
         return
-    per_agent = max(1.0, n / m)
-    size = int(np.clip(round(math.sqrt(NEIGHBOURHOOD_PAIRS / per_agent)), 2, m))
+    # Freeing s of g groups frees about s n / g jobs over s m / g agents.
+    per_group = max(1.0, n / groups) * max(1.0, m / groups)
+    size = int(np.clip(round(math.sqrt(NEIGHBOURHOOD_PAIRS / per_group)), 2, groups))
     for _ in range(NEIGHBOURHOODS_PER_ROUND):
         best = search.best_plan
         left = deadline - time.monotonic()
         if best is None or left <= 0.02:
             return
-        agents = search.rng.choice(m, size=size, replace=False)
-        chosen = np.zeros(m, dtype=np.bool_)
-        chosen[agents] = True
+        picked = search.rng.choice(groups, size=size, replace=False)
+        chosen_group = np.zeros(groups, dtype=np.bool_)
+        chosen_group[picked] = True
+        chosen = chosen_group[instance.group]
         keep = np.zeros_like(instance.allowed)
-        keep[agents] = True
+        keep[chosen] = True
         outcome = solve_milp(
             instance,
             keep=keep,
