@@ -1,4 +1,5 @@
-"""The ``capacity-copilot`` command line: serve, demo, sandbox, sync, forecast, backtest.
+"""The ``capacity-copilot`` command line: serve, demo, sandbox, sync, forecast, backtest, and
+the planning commands of :mod:`bot.cli_plan`.
 
 An entry point: it configures logging, turns settings problems into one readable message and
 exit code 2, and a failed request to Asana into a friendly line and exit code 1.
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot import cli_plan
 from bot.config import Settings, load_settings, log_level
 from bot.errors import ConfigError, CopilotError, LookupFailed
 
@@ -96,6 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     backtest.add_argument("--horizon-weeks", type=_weeks, default=4, help="weeks ahead (4)")
     backtest.add_argument("--json", action="store_true", help="print one JSON object")
     backtest.set_defaults(run=_backtest)
+
+    cli_plan.register(sub, weeks=_weeks)
     return parser
 
 

@@ -62,6 +62,8 @@ class Settings:
     lead_days: int = 5
     forecast_draws: int = 1000
     over_threshold: float = 1.0
+    max_moves: int = 10
+    solver_time_limit_s: float = 10.0
     snapshot_ttl_s: int = 300
     slack_listener_threads: int = 16
     port: int = 3000
@@ -202,6 +204,8 @@ VARIABLES: tuple[tuple[str, str, Parser], ...] = (
     ("LEAD_DAYS", "lead_days", _int(1, 60)),
     ("FORECAST_DRAWS", "forecast_draws", _int(1, 100_000)),
     ("OVER_THRESHOLD", "over_threshold", _float(0.1, 5)),
+    ("MAX_MOVES", "max_moves", _int(0, 200)),
+    ("SOLVER_TIME_LIMIT_S", "solver_time_limit_s", _float(0.1, 120)),
     ("SNAPSHOT_TTL_S", "snapshot_ttl_s", _int(0, 86_400)),
     ("SLACK_LISTENER_THREADS", "slack_listener_threads", _int(2, 256)),
     ("PORT", "port", _int(1, 65_535)),

@@ -9,7 +9,8 @@ CopilotError                      base; ``user_message`` is safe to show in Slac
 │   └── AsanaUnavailable          network failure, timeout or 5xx after retries
 ├── StoreError                    the state store failed (SQLite or Redis)
 ├── LockNotAcquired               somebody else holds the lock
-└── LookupFailed                  a team, person or task the user named is unknown
+├── LookupFailed                  a team, person or task the user named is unknown
+└── BadRequest                    a request the user wrote cannot be read (a scenario term, a date)
 """
 
 from __future__ import annotations
@@ -76,3 +77,7 @@ class LookupFailed(CopilotError):
     def __init__(self, message: str, *, choices: list[str] | None = None) -> None:
         super().__init__(message)
         self.choices = list(choices or [])
+
+
+class BadRequest(CopilotError):
+    """A request cannot be read; the message says which part and what form is expected."""

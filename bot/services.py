@@ -130,6 +130,19 @@ def resolve_person(snapshot: Snapshot, query: str) -> pd.Series:
     raise LookupFailed(f"unknown person {query!r}", choices=choices)
 
 
+def resolve_task(snapshot: Snapshot, query: str) -> str:
+    """The gid of the task ``query`` names: its gid, or its exact name (case-insensitive)."""
+    tasks = snapshot.tasks
+    wanted = query.strip()
+    if (tasks["gid"] == wanted).any():
+        return wanted
+    match = tasks.loc[tasks["name"].str.lower() == wanted.lower(), "gid"]
+    if len(match) == 1:
+        return str(match.iloc[0])
+    close = difflib.get_close_matches(wanted, list(tasks["name"]), n=3, cutoff=0.6)
+    raise LookupFailed(f"unknown task {query!r}", choices=close)
+
+
 def _report(
     deps: Deps,
     snapshot: Snapshot,

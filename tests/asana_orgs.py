@@ -96,3 +96,103 @@ def small_org() -> SmallOrg:
     return SmallOrg(
         state, platform, data, ana, ben, cleo, billing, pipeline, estimate, big, due_only
     )
+
+
+@dataclass(frozen=True)
+class PlanningOrg:
+    """Gids of everything in :func:`planning_org`."""
+
+    state: SandboxState
+    ana: str
+    ben: str
+    cy: str
+    roadmap: str
+    tax_report: str
+    search_api: str
+    audit_log: str
+
+
+def planning_org() -> PlanningOrg:
+    """One team to rebalance, a backlog to plan; every figure can be worked out on paper.
+
+    Platform: Ana, Ben and Cy, 40 h/week each, Mon-Fri. Skills come from history: Ana and Ben
+    completed backend work, Cy data work. Next week (30 Nov-4 Dec) Ana holds "Invoice export"
+    30 h and "Tax report" 20 h (both backend): 50 h of 40, over. Ben holds "Rate limiter"
+    8 h, Cy nothing; "Audit log" (16 h backend, next week) has no assignee. The Roadmap
+    backlog: "Search API" 16 h backend, "Data export" 8 h data, "Rust rewrite" 24 h needing
+    rust (nobody has it), "Unsized idea" without an estimate.
+    """
+    state = SandboxState("Acme", now=lambda: NOW)
+    ana = state.add_user("Ana Alves", "ana@example.com")
+    ben = state.add_user("Ben Brook", "ben@example.com")
+    cy = state.add_user("Cy Chen", "cy@example.com")
+    platform = state.add_team("Platform", [ana, ben, cy])
+    estimate = state.add_custom_field(
+        "Estimated time", "number", format="duration", asana_created_field="estimated_time"
+    )
+    skills = state.add_custom_field(
+        "Skills", "multi_enum", enum_options=["backend", "data", "rust"]
+    )
+    billing = state.add_project("Billing", platform)
+    roadmap = state.add_project("Roadmap", platform)
+    for project in (billing, roadmap):
+        state.add_field_to_project(project, estimate)
+        state.add_field_to_project(project, skills)
+
+    def needs(*names: str) -> list[str]:
+        return [state.enum_option_gid(skills, n) for n in names]
+
+    for who, skill in ((ana, "backend"), (ben, "backend"), (cy, "data")):
+        state.add_task(
+            f"Past {skill} work",
+            projects=[billing],
+            assignee=who,
+            start_on="2026-10-05",
+            due_on="2026-10-09",
+            completed=True,
+            completed_at="2026-10-09T16:00:00.000Z",
+            custom_fields={estimate: 600, skills: needs(skill)},
+        )
+    week = {"start_on": "2026-11-30", "due_on": "2026-12-04"}
+    state.add_task(
+        "Invoice export",
+        projects=[billing],
+        assignee=ana,
+        custom_fields={estimate: 30 * 60, skills: needs("backend")},
+        **week,
+    )
+    tax = state.add_task(
+        "Tax report",
+        projects=[billing],
+        assignee=ana,
+        custom_fields={estimate: 20 * 60, skills: needs("backend")},
+        **week,
+    )
+    state.add_task(
+        "Rate limiter",
+        projects=[billing],
+        assignee=ben,
+        custom_fields={estimate: 8 * 60, skills: needs("backend")},
+        **week,
+    )
+    audit = state.add_task(
+        "Audit log",
+        projects=[billing],
+        custom_fields={estimate: 16 * 60, skills: needs("backend")},
+        **week,
+    )
+    search = state.add_task(
+        "Search API",
+        projects=[roadmap],
+        custom_fields={estimate: 16 * 60, skills: needs("backend")},
+    )
+    state.add_task(
+        "Data export", projects=[roadmap], custom_fields={estimate: 8 * 60, skills: needs("data")}
+    )
+    state.add_task(
+        "Rust rewrite",
+        projects=[roadmap],
+        custom_fields={estimate: 24 * 60, skills: needs("rust")},
+    )
+    state.add_task("Unsized idea", projects=[roadmap])
+    return PlanningOrg(state, ana, ben, cy, roadmap, tax, search, audit)

@@ -21,7 +21,7 @@ from forecasting.synthetic import generate_org
 from sandbox.asana_server import AsanaSandbox
 from sandbox.slack_api import LocalSlack
 from sandbox.slack_sender import SlackSender
-from tests.asana_orgs import SmallOrg, small_org
+from tests.asana_orgs import SmallOrg, planning_org, small_org
 from tests.fakes.socket_mode import FakeSocketMode
 from tests.waiting import wait_until
 
@@ -313,3 +313,100 @@ def test_backtest_prints_the_agreed_json_and_reports_skipped_rows_when_given_a_c
 
 def _cell(value: object) -> str:
     return value.date().isoformat() if isinstance(value, pd.Timestamp) else str(value)
+
+
+@pytest.fixture
+def planning_env(make_asana_sandbox: Callable[..., AsanaSandbox], tmp_path: Path) -> dict[str, str]:
+    org = planning_org()
+    sandbox = make_asana_sandbox(org.state)
+    return {
+        "ASANA_BASE_URL": sandbox.base_url,
+        "ASANA_ACCESS_TOKEN": sandbox.token,
+        "ASANA_WORKSPACE_GID": org.state.workspace_gid,
+        "STATE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}",
+        "ASANA_TIMEOUT_S": "5",
+    }
+
+
+def test_rebalance_prints_numbered_moves_and_says_nothing_was_changed(
+    planning_env: dict[str, str],
+) -> None:
+    result = run("rebalance", "--team", "platform", "--weeks", "2", env=planning_env)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Rebalance · Platform · next 2 weeks"
+    assert lines[1].startswith("Overload ")
+    assert lines[-1] == "Nothing has been changed in Asana: approve moves in Slack to apply them."
+
+
+def test_rebalance_json_holds_the_plan_and_its_evidence(planning_env: dict[str, str]) -> None:
+    result = run("rebalance", "--team", "Platform", "--max-moves", "1", "--json", env=planning_env)
+
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["team"] == "Platform"
+    assert len(body["moves"]) <= 1
+    assert set(body) >= {"moves", "overload_before_h", "overload_after_h", "removed_h", "optimal"}
+    assert re.fullmatch(r"[0-9a-f]{16}", body["snapshot_hash"])
+
+
+def test_whatif_prints_the_scenario_and_the_plan_after(planning_env: dict[str, str]) -> None:
+    result = run(
+        "whatif",
+        "--team",
+        "Platform",
+        "--out",
+        "ben@example.com:2026-11-30..2026-12-04",
+        "--new-project",
+        "24:backend:2026-11-30..2026-12-11",
+        env=planning_env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "What if · Platform · next 4 weeks"
+    assert lines[1].startswith("  - ")
+    assert "In that world, the rebalancer would propose:" in lines
+
+
+def test_whatif_explains_a_malformed_term_without_a_stack_trace(
+    planning_env: dict[str, str],
+) -> None:
+    result = run("whatif", "--team", "Platform", "--out", "ben", env=planning_env)
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "capacity-copilot: I could not read 'ben': write it as PERSON:FROM..TO."
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_suggest_json_ranks_candidates(planning_env: dict[str, str]) -> None:
+    result = run("suggest", "--task", "Audit log", "--json", env=planning_env)
+
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["task_name"] == "Audit log"
+    assert body["ranked"] and body["why"]
+
+
+def test_sprint_lists_what_does_not_fit(planning_env: dict[str, str]) -> None:
+    today = date.today()
+    start, end = today.isoformat(), (today + pd.Timedelta(days=13)).isoformat()
+    result = run(
+        "sprint",
+        "--team",
+        "Platform",
+        "--backlog",
+        "Roadmap",
+        "--from",
+        start,
+        "--to",
+        end,
+        env=planning_env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Not planned:" in result.stdout
+    assert "Rust rewrite" in result.stdout
