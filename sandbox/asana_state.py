@@ -184,14 +184,14 @@ class SandboxState:
                 self.add_enum_option(custom.gid, option)
             return custom.gid
 
-    def add_enum_option(self, field_gid: str, name: str) -> str:
-        """Add an option to an enum or multi_enum field."""
+    def add_enum_option(self, field_gid: str, name: str, *, color: str | None = None) -> str:
+        """Add an option to an enum or multi_enum field (colours cycle when none is given)."""
         with self.lock:
             custom = self._need(self.fields, field_gid, "custom_field")
             if custom.subtype not in ("enum", "multi_enum"):
                 raise ValueError(f"custom field {field_gid} is {custom.subtype}, not an enum")
             gid = self.new_gid()
-            color = _ENUM_COLORS[len(custom.options) % len(_ENUM_COLORS)]
+            color = color or _ENUM_COLORS[len(custom.options) % len(_ENUM_COLORS)]
             self.options[gid] = (field_gid, name, color)
             custom.options.append(gid)
             return gid
@@ -283,6 +283,25 @@ class SandboxState:
             for project_gid, _ in memberships:
                 self.projects[project_gid].tasks.append(task.gid)
             return task.gid
+
+    def delete_task(self, gid: str) -> None:
+        """Delete a task as someone in Asana would: later requests naming it get 404."""
+        with self.lock:
+            task = self._need(self.tasks, gid, "task")
+            del self.tasks[gid]
+            for project_gid, _ in task.memberships:
+                self.projects[project_gid].tasks.remove(gid)
+            for blocker in task.dependencies:
+                self.dependents[blocker].remove(gid)
+            for other in self.tasks.values():
+                if gid in other.dependencies:
+                    other.dependencies.remove(gid)
+            self.dependents.pop(gid, None)
+            for story_gid in self.task_stories.pop(gid, []):
+                del self.story_records[story_gid]
+            for entry_gid in [g for g, e in self.time_entries.items() if e["task"] == gid]:
+                del self.time_entries[entry_gid]
+            self.actual_minutes.pop(gid, None)
 
     def add_ooo(self, user_gid: str, start_date: str, end_date: str) -> str:
         """Add an out-of-office entry (dates inclusive, YYYY-MM-DD)."""

@@ -275,13 +275,16 @@ def create_custom_field(state: SandboxState, data: dict[str, Any]) -> str:
         raise AsanaError(400, f"format: Invalid value: {number_format}")
     options = data.get("enum_options", [])
     if not isinstance(options, list) or not all(
-        isinstance(o, dict) and isinstance(o.get("name"), str) for o in options
+        isinstance(o, dict)
+        and isinstance(o.get("name"), str)
+        and isinstance(o.get("color", ""), str)
+        for o in options
     ):
         raise AsanaError(400, "enum_options: Each option needs a name")
     gid = state.add_custom_field(name, str(subtype), format=number_format, precision=precision)
     state.fields[gid].description = _string(data, "description", "")
     for option in options:
-        state.add_enum_option(gid, option["name"])
+        state.add_enum_option(gid, option["name"], color=option.get("color") or None)
     return gid
 
 

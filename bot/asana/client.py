@@ -1,4 +1,4 @@
-"""The one narrow object through which the shell reads Asana: SDK wiring, pacing, retries.
+"""The one narrow object through which the shell talks to Asana: SDK wiring, pacing, retries.
 
 Wraps the official ``asana`` SDK (v5) and hides its pitfalls: one shared ``ApiClient``, a
 timeout on every call, ``opt_fields`` as a comma-separated string, a fresh ``opts`` dict per
@@ -35,7 +35,7 @@ PAGE_SIZE = 100  # Asana's maximum `limit`
 
 
 class AsanaGateway:
-    """Read access to one Asana workspace through the official SDK.
+    """Access to one Asana workspace through the official SDK.
 
     Args:
         base_url: API root including ``/api/1.0``.
@@ -83,6 +83,8 @@ class AsanaGateway:
         self.custom_fields = asana.CustomFieldsApi(self._client)
         self.tasks = asana.TasksApi(self._client)
         self.ooo = asana.OooEntriesApi(self._client)
+        self.stories = asana.StoriesApi(self._client)
+        self.custom_field_settings = asana.CustomFieldSettingsApi(self._client)
 
     # -- generic calls -------------------------------------------------------------------
 
@@ -92,6 +94,16 @@ class AsanaGateway:
         """Call a single-object SDK method (e.g. ``gateway.users.get_user``) and return ``data``."""
         opts = self._opts(fields, params)
         payload = self._call(method, *args, opts)
+        return dict(payload)
+
+    def write(self, method: Callable[..., Any], *args: Any, fields: Sequence[str] = ()) -> Record:
+        """Call a write SDK method (e.g. ``gateway.tasks.update_task``) and return ``data``.
+
+        ``args`` are the method's own (``body`` first, then gids); ``fields`` become
+        ``opt_fields`` of the returned record. PUT is retried on 429/5xx like a read; POST is
+        not (a retried comment could be posted twice), so a POST failure surfaces at once.
+        """
+        payload = self._call(method, *args, self._opts(fields, {}))
         return dict(payload)
 
     def list(

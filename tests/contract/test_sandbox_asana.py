@@ -340,6 +340,26 @@ def test_created_custom_field_appears_on_project_tasks_when_added_to_the_project
     )
 
 
+def test_created_enum_options_keep_the_colour_sent_when_one_is_given(
+    client: asana.ApiClient, org: Org
+) -> None:
+    body = {
+        "data": {
+            "workspace": org.state.workspace_gid,
+            "name": "AI flag",
+            "resource_subtype": "enum",
+            "enum_options": [{"name": "over", "color": "red"}, {"name": "ok"}],
+        }
+    }
+
+    created = asana.CustomFieldsApi(client).create_custom_field(body, {}, _request_timeout=T)
+
+    assert [(o["name"], o["color"]) for o in created["enum_options"]] == [
+        ("over", "red"),
+        ("ok", "yellow"),  # no colour sent: the sandbox's palette, by position
+    ]
+
+
 def test_custom_field_creation_is_refused_when_the_name_is_taken(
     client: asana.ApiClient, org: Org
 ) -> None:
@@ -1036,6 +1056,24 @@ def test_unknown_gid_and_unknown_route_get_404_when_requested(
 
     assert error_of(gid_info) == (404, "task: Unknown object: 1200000000000999")
     assert error_of(route_info) == (404, "No matching route for request")
+
+
+def test_deleted_task_gets_404_and_leaves_its_project_and_links_when_deleted(
+    client: asana.ApiClient, org: Org
+) -> None:
+    org.state.delete_task(org.draft)
+
+    with pytest.raises(ApiException) as info:
+        tasks_api(client).get_task(org.draft, {}, _request_timeout=T)
+    listed = list(tasks_api(client).get_tasks_for_project(org.billing, {}, _request_timeout=T))
+    review = tasks_api(client).get_task(
+        org.review, {"opt_fields": "dependencies"}, _request_timeout=T
+    )
+
+    assert error_of(info) == (404, f"task: Unknown object: {org.draft}")
+    assert org.draft not in {t["gid"] for t in listed} and len(listed) == len(org.tasks) - 1
+    assert review["dependencies"] == []
+    assert org.draft not in {e["task"] for e in org.state.time_entries.values()}
 
 
 def test_rate_limit_answers_429_with_retry_after_until_the_window_frees_up(
