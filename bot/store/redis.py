@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+import random
 import secrets
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -20,6 +22,7 @@ from redis.retry import Retry
 
 from bot.errors import StoreError
 from bot.store.locking import acquire
+from bot.store.ports import LogEntry
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +35,41 @@ end
 return 0
 """
 
-# Lock polling backoff, in seconds: the same schedule as SqliteStore.
+# Compare-and-set in one round trip. ARGV[1] is the expected canonical JSON, or "" (never a JSON
+# text) for "absent", which also matches a stored null because ``get`` reports that as None too.
+# ARGV[3] is the expiry in milliseconds, or "" for none: like SET, a CAS clears an earlier TTL.
+_COMPARE_AND_SET = """
+local current = redis.call("GET", KEYS[1])
+if ARGV[1] == "" then
+    if current and current ~= "null" then
+        return 0
+    end
+elseif current ~= ARGV[1] then
+    return 0
+end
+if ARGV[3] == "" then
+    redis.call("SET", KEYS[1], ARGV[2])
+else
+    redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3])
+end
+return 1
+"""
+
+# log_append is optimistic (WATCH, read the last entry, MULTI/RPUSH/EXEC) because ``make`` runs in
+# Python, between the read and the write. Each lost race retries after a jittered, growing pause;
+# 200 attempts with pauses capped at 20 ms outlast dozens of busy appenders on one log.
+_APPEND_ATTEMPTS = 200
+_APPEND_PAUSE_FIRST_S = 0.001
+_APPEND_PAUSE_MAX_S = 0.02
 
 
 class RedisStore:
     """The ``Store`` port on Redis; every process pointing at one URL and prefix shares state.
 
-    Values live at ``{prefix}kv:{key}`` and locks at ``{prefix}lock:{name}``, so a key and a lock
-    with the same name never collide (as in SQLite's separate tables). A lock is a ``SET NX PX``
-    holding a random owner token, released by a compare-and-delete script.
+    Values live at ``{prefix}kv:{key}``, locks at ``{prefix}lock:{name}`` and logs (lists) at
+    ``{prefix}log:{name}``, so names never collide across kinds (as in SQLite's separate tables).
+    A lock is a ``SET NX PX`` holding a random owner token, released by a compare-and-delete
+    script; ``compare_and_set`` is a script comparing canonical JSON texts.
 
     Args:
         url: ``redis://`` or ``rediss://`` URL; its password never appears in an error.
@@ -88,6 +117,7 @@ class RedisStore:
             )
         self._client = client
         self._release_script = client.register_script(_RELEASE_IF_OWNER)
+        self._cas_script = client.register_script(_COMPARE_AND_SET)
 
     def __repr__(self) -> str:
         return f"RedisStore({self.address!r}, prefix={self.prefix!r})"
@@ -118,6 +148,71 @@ class RedisStore:
         px = None if ttl_s is None else _millis(ttl_s)
         with self._failures("set_if_absent"):
             return bool(self._client.set(self._key(key), encoded, px=px, nx=True))
+
+    def compare_and_set(
+        self, key: str, expected: Any | None, new: Any, *, ttl_s: float | None = None
+    ) -> bool:
+        """Atomically replace the value at ``key`` with ``new`` only when it equals ``expected``.
+
+        ``expected=None`` matches an absent, expired or JSON-null value. Returns True if stored.
+        """
+        encoded = _encode(key, new)
+        wanted = "" if expected is None else _encode(key, expected)
+        px = "" if ttl_s is None else str(_millis(ttl_s))
+        with self._failures("compare_and_set"):
+            stored = self._cas_script(keys=[self._key(key)], args=[wanted, encoded, px])
+        return bool(stored == 1)
+
+    def log_append(self, name: str, make: Callable[[LogEntry | None], LogEntry]) -> LogEntry:
+        """Append ``make(last entry or None)`` to log ``name``, retrying when another append won.
+
+        ``WATCH`` makes ``EXEC`` fail if anyone appended after we read the last entry; then
+        ``make`` runs again on the new last entry.
+
+        Raises:
+            StoreError: Redis failed, the connection dropped during ``EXEC`` (the entry may or
+                may not have been appended), or every attempt lost a race.
+        """
+        key = self._log_key(name)
+        pause = _APPEND_PAUSE_FIRST_S
+        for _ in range(_APPEND_ATTEMPTS):
+            with self._failures("log_append"), self._client.pipeline() as pipe:
+                try:
+                    pipe.watch(key)  # type: ignore[no-untyped-call]  # untyped in redis-py
+                    raw = pipe.lindex(key, -1)
+                    last = None if raw is None else self._decode_entry(name, "the last entry", raw)
+                    encoded = _encode_entry(name, make(last))
+                    pipe.multi()
+                    pipe.rpush(key, encoded)
+                    pipe.execute()
+                except redis.WatchError as exc:
+                    # redis-py also raises WatchError when the connection drops while watching,
+                    # with the connection error as context. Retrying then could append twice.
+                    if exc.__context__ is not None:
+                        raise self._error(
+                            "log_append",
+                            exc.__context__,
+                            "the connection dropped during the append, which may or may not "
+                            "have been stored",
+                        ) from exc
+                else:
+                    decoded: LogEntry = json.loads(encoded)
+                    return decoded
+            time.sleep(pause * random.uniform(0.5, 1.0))  # jitter: losers must not re-collide
+            pause = min(pause * 2, _APPEND_PAUSE_MAX_S)
+        raise StoreError(
+            f"redis log_append failed on {self.address}: log {name!r} kept changing; "
+            f"lost the race {_APPEND_ATTEMPTS} times",
+            user_message="The bot is very busy right now; please try again.",
+        )
+
+    def log_read(self, name: str, *, start: int = 0) -> list[LogEntry]:
+        """The entries of log ``name`` in append order, from position ``start`` (0-based)."""
+        if start < 0:
+            raise ValueError(f"start must be a position >= 0, got {start!r}")
+        with self._failures("log_read"):
+            raws = self._client.lrange(self._log_key(name), start, -1)
+        return [self._decode_entry(name, f"entry {start + i}", raw) for i, raw in enumerate(raws)]
 
     @contextmanager
     def lock(self, name: str, *, ttl_s: float = 30.0, wait_s: float = 0.0) -> Iterator[None]:
@@ -168,8 +263,23 @@ class RedisStore:
         except StoreError:
             logger.warning("could not release lock %r; it will expire", name, exc_info=True)
 
+    def _decode_entry(self, name: str, where: str, raw: str | bytes) -> LogEntry:
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            entry = None
+        if not isinstance(entry, dict):
+            raise StoreError(
+                f"redis log {name!r} on {self.address}: {where} is not a JSON object",
+                user_message="A log in the bot's state store is damaged; tell an administrator.",
+            )
+        return entry
+
     def _key(self, key: str) -> str:
         return f"{self.prefix}kv:{key}"
+
+    def _log_key(self, name: str) -> str:
+        return f"{self.prefix}log:{name}"
 
     def _lock_key(self, name: str) -> str:
         return f"{self.prefix}lock:{name}"
@@ -179,21 +289,39 @@ class RedisStore:
         try:
             yield
         except redis.RedisError as exc:
-            detail = str(exc)
-            # Belt and braces: no redis-py message is known to echo the password; logs must not.
-            for secret in self._secrets:
-                detail = detail.replace(secret, "***")
-            raise StoreError(
-                f"redis {operation} failed on {self.address}: {type(exc).__name__}: {detail}",
-                user_message="The bot's state store is unavailable right now; please try again.",
-            ) from exc
+            raise self._error(operation, exc) from exc
+
+    def _error(self, operation: str, exc: BaseException, what: str = "") -> StoreError:
+        detail = str(exc)
+        # Belt and braces: no redis-py message is known to echo the password; logs must not.
+        for secret in self._secrets:
+            detail = detail.replace(secret, "***")
+        return StoreError(
+            f"redis {operation} failed on {self.address}: {what + ': ' if what else ''}"
+            f"{type(exc).__name__}: {detail}",
+            user_message="The bot's state store is unavailable right now; please try again.",
+        )
 
 
 def _encode(key: str, value: Any) -> str:
     try:
-        return json.dumps(value, separators=(",", ":"))
+        return _canonical(value)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"value for key {key!r} is not JSON-serialisable: {exc}") from exc
+
+
+def _encode_entry(name: str, entry: object) -> str:
+    if not isinstance(entry, dict):
+        raise TypeError(f"entry for log {name!r} must be a dict, got {type(entry).__name__}")
+    try:
+        return _canonical(entry)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"entry for log {name!r} is not JSON-serialisable: {exc}") from exc
+
+
+def _canonical(value: Any) -> str:
+    # One encoding per value (sorted keys, no spaces): the CAS script compares encodings.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _millis(ttl_s: float) -> int:

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 from bot.errors import StoreError
 from bot.store.locking import acquire
+from bot.store.ports import LogEntry
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,12 @@ CREATE TABLE IF NOT EXISTS locks (
     owner TEXT NOT NULL,
     expires_at REAL NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS logs (
+    name TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    entry TEXT NOT NULL,
+    PRIMARY KEY (name, seq)
+) WITHOUT ROWID;
 """
 
 # Upserts that only overwrite an expired row: one statement, so atomic across connections and
@@ -43,6 +50,17 @@ _SET_IF_ABSENT = """
 INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?)
 ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
 WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= ?
+"""
+# Compare-and-set as one statement each, for the same reason. "Absent" also matches a stored JSON
+# null, which ``get`` reports as None too.
+_SET_IF_NONE = """
+INSERT INTO kv (key, value, expires_at) VALUES (?, ?, ?)
+ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at
+WHERE (kv.expires_at IS NOT NULL AND kv.expires_at <= ?) OR kv.value = 'null'
+"""
+_SET_IF_EQUAL = """
+UPDATE kv SET value = ?, expires_at = ?
+WHERE key = ? AND value = ? AND (expires_at IS NULL OR expires_at > ?)
 """
 _TAKE_LOCK = """
 INSERT INTO locks (name, owner, expires_at) VALUES (?, ?, ?)
@@ -60,7 +78,8 @@ class SqliteStore:
 
     One connection guarded by a mutex serves every thread of a process; other processes open
     their own connection and SQLite's file locks plus ``busy_timeout`` serialise the writes. Every
-    write is a single autocommit statement, so ``set_if_absent`` and lock takeover are atomic.
+    key/value write is a single autocommit statement, so ``set_if_absent``, ``compare_and_set``
+    and lock takeover are atomic; ``log_append`` is one ``BEGIN IMMEDIATE`` transaction.
 
     Args:
         path: The database file (created if missing; its directory must exist) or ``":memory:"``.
@@ -150,6 +169,74 @@ class SqliteStore:
         self._count_write()
         return cursor.rowcount == 1
 
+    def compare_and_set(
+        self, key: str, expected: Any | None, new: Any, *, ttl_s: float | None = None
+    ) -> bool:
+        """Atomically replace the value at ``key`` with ``new`` only when it equals ``expected``.
+
+        ``expected=None`` matches an absent, expired or JSON-null value. Returns True if stored.
+        """
+        encoded = _encode(key, new)
+        expires_at = self._expires_at(ttl_s)
+        now = self._clock()
+        if expected is None:
+            params: tuple[Any, ...] = (key, encoded, expires_at, now)
+            statement = _SET_IF_NONE
+        else:
+            params = (encoded, expires_at, key, _encode(key, expected), now)
+            statement = _SET_IF_EQUAL
+        cursor = self._run("compare_and_set", lambda c: c.execute(statement, params))
+        self._count_write()
+        return cursor.rowcount == 1
+
+    def log_append(self, name: str, make: Callable[[LogEntry | None], LogEntry]) -> LogEntry:
+        """Append ``make(last entry or None)`` to log ``name`` in one write transaction.
+
+        ``BEGIN IMMEDIATE`` takes the database's write lock before the last entry is read, so
+        no other thread or process can append in between; ``make`` runs exactly once.
+        """
+        with self._mutex:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise self._error("log_append", exc) from exc
+            try:
+                row = self._conn.execute(
+                    "SELECT seq, entry FROM logs WHERE name = ? ORDER BY seq DESC LIMIT 1",
+                    (name,),
+                ).fetchone()
+                last = None if row is None else self._decode_entry(name, "the last entry", row[1])
+                encoded = _encode_entry(name, make(last))
+                # Rows count from 1, as audit records do, so "event 7" is ``WHERE seq = 7``.
+                self._conn.execute(
+                    "INSERT INTO logs (name, seq, entry) VALUES (?, ?, ?)",
+                    (name, 1 if row is None else row[0] + 1, encoded),
+                )
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                self._rollback_quietly()
+                if isinstance(exc, sqlite3.Error):
+                    raise self._error("log_append", exc) from exc
+                raise
+        decoded: LogEntry = json.loads(encoded)
+        return decoded
+
+    def log_read(self, name: str, *, start: int = 0) -> list[LogEntry]:
+        """The entries of log ``name`` in append order, from position ``start`` (0-based)."""
+        _check_start(start)
+        # OFFSET, not seq >= start: positions stay positions even if a row was deleted by hand.
+        rows = self._run(
+            "log_read",
+            lambda c: c.execute(
+                "SELECT seq, entry FROM logs WHERE name = ? ORDER BY seq LIMIT -1 OFFSET ?",
+                (name, start),
+            ).fetchall(),
+        )
+        return [
+            self._decode_entry(name, f"entry {start + i}", entry)
+            for i, (_, entry) in enumerate(rows)
+        ]
+
     @contextmanager
     def lock(self, name: str, *, ttl_s: float = 30.0, wait_s: float = 0.0) -> Iterator[None]:
         """Hold the lock ``name`` for the ``with`` block, across threads and processes.
@@ -212,6 +299,22 @@ class SqliteStore:
         except StoreError:
             logger.warning("could not release lock %r; it will expire", name, exc_info=True)
 
+    def _rollback_quietly(self) -> None:
+        # Called with the mutex held, on the way out with another exception that matters more.
+        try:
+            self._conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            logger.warning("sqlite rollback failed on %s", self.path, exc_info=True)
+
+    def _decode_entry(self, name: str, where: str, text: str) -> LogEntry:
+        entry = _decode_log_entry(text)
+        if entry is None:
+            raise StoreError(
+                f"sqlite log {name!r} on {self.path}: {where} is not a JSON object",
+                user_message="A log in the bot's state store is damaged; tell an administrator.",
+            )
+        return entry
+
     def _count_write(self) -> None:
         self._writes += 1
         if self._writes % _PURGE_EVERY_WRITES == 0:
@@ -239,9 +342,36 @@ class SqliteStore:
 
 def _encode(key: str, value: Any) -> str:
     try:
-        return json.dumps(value, separators=(",", ":"))
+        return _canonical(value)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"value for key {key!r} is not JSON-serialisable: {exc}") from exc
+
+
+def _encode_entry(name: str, entry: object) -> str:
+    if not isinstance(entry, dict):
+        raise TypeError(f"entry for log {name!r} must be a dict, got {type(entry).__name__}")
+    try:
+        return _canonical(entry)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"entry for log {name!r} is not JSON-serialisable: {exc}") from exc
+
+
+def _canonical(value: Any) -> str:
+    # One encoding per value (sorted keys, no spaces): compare_and_set compares encodings.
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def _decode_log_entry(text: str) -> LogEntry | None:
+    try:
+        entry = json.loads(text)
+    except ValueError:
+        return None
+    return entry if isinstance(entry, dict) else None
+
+
+def _check_start(start: int) -> None:
+    if start < 0:
+        raise ValueError(f"start must be a position >= 0, got {start!r}")
 
 
 def _check_ttl(ttl_s: float) -> None:

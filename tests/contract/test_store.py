@@ -8,7 +8,8 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
@@ -22,46 +23,23 @@ from bot.store.factory import open_store
 from bot.store.ports import Store
 from bot.store.redis import RedisStore
 from bot.store.sqlite import SqliteStore
-from tests.contract.store_fixtures import Backend, RedisBackend, SqliteBackend
-from tests.redis_server import RedisUnavailable, free_port, running_redis
+from tests.contract import store_fixtures
+from tests.contract.store_fixtures import (
+    Backend,
+    RedisBackend,
+    SqliteBackend,
+    chained,
+    release_appenders,
+    start_appenders,
+)
+from tests.redis_server import free_port
 
-# --- fixtures -------------------------------------------------------------------------------
+# --- fixtures (shared with test_audit.py) ---------------------------------------------------
 
-
-@pytest.fixture(scope="session")
-def redis_url() -> Iterator[str]:
-    """One real Redis for the session: ``TEST_REDIS_URL`` or a private ``redis-server``."""
-    with ExitStack() as stack:
-        try:
-            url = stack.enter_context(running_redis())
-        except RedisUnavailable as exc:
-            problem = str(exc)  # failed below, outside this handler, so it is reported once
-        else:
-            yield url
-            return
-    pytest.fail(problem, pytrace=False)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
-    chosen: Backend = (
-        SqliteBackend(tmp_path)
-        if request.param == "sqlite"
-        else RedisBackend(request.getfixturevalue("redis_url"))
-    )
-    yield chosen
-    chosen.close()
-
-
-@pytest.fixture
-def store(backend: Backend) -> Store:
-    return backend.open()
-
-
-@pytest.fixture
-def other(backend: Backend) -> Store:
-    """A second store on the same state: another process, as far as the contract goes."""
-    return backend.open()
+redis_url = store_fixtures.redis_url
+backend = store_fixtures.backend
+store = store_fixtures.store
+other = store_fixtures.other
 
 
 def entered(stack: ExitStack, lock: AbstractContextManager[None]) -> bool:
@@ -296,6 +274,318 @@ def test_lock_leaves_key_alone_when_names_are_equal(store: Store) -> None:
     assert store.get("same-name") == "value"
 
 
+# --- compare_and_set ------------------------------------------------------------------------
+
+
+def test_compare_and_set_returns_true_once_when_20_threads_on_two_clients_race(
+    store: Store, other: Store
+) -> None:
+    store.set("move:p1:m1", {"state": "pending", "version": 0})
+    start = threading.Barrier(20, timeout=10)
+
+    def approve(i: int) -> bool:
+        start.wait()
+        return (store, other)[i % 2].compare_and_set(
+            "move:p1:m1",
+            {"state": "pending", "version": 0},
+            {"state": "approved", "version": 1, "by": i},
+        )
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(approve, range(20)))
+
+    assert results.count(True) == 1
+    assert store.get("move:p1:m1") == {"state": "approved", "version": 1, "by": results.index(True)}
+
+
+def test_compare_and_set_returns_true_once_when_20_threads_race_on_an_absent_key(
+    store: Store, other: Store
+) -> None:
+    start = threading.Barrier(20, timeout=10)
+
+    def claim(i: int) -> bool:
+        start.wait()
+        return (store, other)[i % 2].compare_and_set("move:p1:m2", None, {"by": i})
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(claim, range(20)))
+
+    assert results.count(True) == 1
+    assert store.get("move:p1:m2") == {"by": results.index(True)}
+
+
+def test_compare_and_set_stores_when_expected_is_none_and_key_absent(store: Store) -> None:
+    assert store.compare_and_set("k", None, {"state": "pending"}) is True
+    assert store.get("k") == {"state": "pending"}
+
+
+def test_compare_and_set_returns_false_and_keeps_value_when_expected_none_but_key_present(
+    store: Store,
+) -> None:
+    store.set("k", "first")
+
+    assert store.compare_and_set("k", None, "second") is False
+    assert store.get("k") == "first"
+
+
+def test_compare_and_set_returns_false_and_keeps_value_when_value_differs(store: Store) -> None:
+    store.set("k", {"state": "approved"})
+
+    assert store.compare_and_set("k", {"state": "pending"}, {"state": "applying"}) is False
+    assert store.get("k") == {"state": "approved"}
+
+
+def test_compare_and_set_returns_false_when_expected_given_but_key_absent(store: Store) -> None:
+    assert store.compare_and_set("k", {"state": "pending"}, {"state": "approved"}) is False
+    assert store.get("k") is None
+
+
+def test_compare_and_set_matches_when_expected_has_keys_in_another_order(store: Store) -> None:
+    store.set(
+        "k", {"state": "pending", "version": 3, "extra": {"b": 1, "a": [1, {"y": 2, "x": 1}]}}
+    )
+
+    swapped = {"extra": {"a": [1, {"x": 1, "y": 2}], "b": 1}, "version": 3, "state": "pending"}
+
+    assert store.compare_and_set("k", swapped, "next") is True
+    assert store.get("k") == "next"
+
+
+def test_compare_and_set_matches_when_expected_is_the_value_just_read(
+    store: Store, other: Store
+) -> None:
+    other.set("k", {"zeta": 1, "alpha": [2.5, None, "é"], "big": 2**62})
+    read = store.get("k")
+
+    assert store.compare_and_set("k", read, {"done": True}) is True
+
+
+def test_compare_and_set_returns_false_when_int_expected_but_float_stored(store: Store) -> None:
+    store.set("k", {"hours": 1.0})
+
+    assert store.compare_and_set("k", {"hours": 1}, {"hours": 2}) is False
+
+
+def test_compare_and_set_treats_stored_null_as_absent_when_expected_is_none(store: Store) -> None:
+    store.set("k", None)
+
+    assert store.compare_and_set("k", None, "claimed") is True
+    assert store.get("k") == "claimed"
+
+
+def test_compare_and_set_returns_true_when_expected_none_and_value_expired(
+    backend: Backend, store: Store, other: Store
+) -> None:
+    store.set("k", "old", ttl_s=backend.ttl_s)
+
+    backend.after_ttl(lambda: store.get("k") is None)
+
+    assert other.compare_and_set("k", None, "new") is True
+    assert store.get("k") == "new"
+
+
+def test_compare_and_set_returns_false_when_expected_value_expired(
+    backend: Backend, store: Store
+) -> None:
+    store.set("k", "old", ttl_s=backend.ttl_s)
+
+    backend.after_ttl(lambda: store.get("k") is None)
+
+    assert store.compare_and_set("k", "old", "new") is False
+    assert store.get("k") is None
+
+
+def test_compare_and_set_expires_new_value_when_ttl_given(backend: Backend, store: Store) -> None:
+    store.set("k", "old")
+
+    assert store.compare_and_set("k", "old", "new", ttl_s=backend.ttl_s) is True
+    assert store.get("k") == "new"
+    backend.after_ttl(lambda: store.get("k") is None)
+
+
+def test_compare_and_set_clears_earlier_ttl_when_no_ttl_given(
+    backend: Backend, store: Store
+) -> None:
+    store.set("k", "old", ttl_s=backend.ttl_s)
+    store.set("marker", 1, ttl_s=backend.ttl_s)
+
+    assert store.compare_and_set("k", "old", "new") is True
+    backend.after_ttl(lambda: store.get("marker") is None)
+
+    assert store.get("k") == "new"
+
+
+def test_compare_and_set_raises_type_error_when_new_value_is_not_json(store: Store) -> None:
+    with pytest.raises(TypeError, match=re.escape("value for key 'k' is not JSON-serialisable")):
+        store.compare_and_set("k", None, {"when": object()})
+
+
+def test_compare_and_set_raises_value_error_when_ttl_is_not_positive(store: Store) -> None:
+    message = "ttl_s must be a positive number of seconds, got 0"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        store.compare_and_set("k", None, 1, ttl_s=0)
+
+
+# --- log_append / log_read ------------------------------------------------------------------
+
+
+def test_log_append_chains_200_entries_when_10_threads_on_two_clients_append(
+    store: Store, other: Store
+) -> None:
+    start = threading.Barrier(10, timeout=10)
+
+    def append_20(i: int) -> None:
+        mine, make = (store, other)[i % 2], chained(f"w{i}")
+        start.wait()
+        for _ in range(20):
+            mine.log_append("audit", make)
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        list(pool.map(append_20, range(10)))
+
+    entries = store.log_read("audit")
+    # Each make saw its predecessor, and no predecessor was seen twice: no gap, no fork.
+    assert [e["seq"] for e in entries] == list(range(200))
+    assert [e["prev"] for e in entries] == [None, *range(199)]
+    assert Counter(e["writer"] for e in entries) == {f"w{i}": 20 for i in range(10)}
+
+
+def test_log_append_chains_entries_when_two_processes_append_at_once(backend: Backend) -> None:
+    children = start_appenders(backend, log="audit", writers=["a", "b"], count=100)
+
+    outcomes = release_appenders(children)
+
+    assert outcomes == [(0, ""), (0, "")]
+    entries = backend.open().log_read("audit")
+    assert [e["seq"] for e in entries] == list(range(200))
+    assert [e["prev"] for e in entries] == [None, *range(199)]
+    assert Counter(e["writer"] for e in entries) == {"a": 100, "b": 100}
+
+
+def test_log_append_passes_none_to_make_when_log_is_empty(store: Store) -> None:
+    seen: list[Any] = []
+
+    def make(last: dict[str, Any] | None) -> dict[str, Any]:
+        seen.append(last)
+        return {"n": 1}
+
+    store.log_append("audit", make)
+
+    assert seen == [None]
+
+
+def test_log_append_returns_the_entry_as_stored_when_appended(store: Store, other: Store) -> None:
+    appended = store.log_append("audit", lambda last: {"b": (1, 2), "a": "é"})
+
+    assert appended == {"a": "é", "b": [1, 2]}
+    assert other.log_read("audit") == [appended]
+
+
+def test_log_read_returns_entries_from_start_when_start_given(store: Store) -> None:
+    for _ in range(5):
+        store.log_append("audit", chained("w"))
+
+    seqs = [[e["seq"] for e in store.log_read("audit", start=start)] for start in (0, 3, 5, 9)]
+
+    assert seqs == [[0, 1, 2, 3, 4], [3, 4], [], []]
+
+
+def test_log_read_returns_empty_list_when_log_never_written(store: Store) -> None:
+    assert store.log_read("never") == []
+
+
+def test_log_read_raises_value_error_when_start_is_negative(store: Store) -> None:
+    with pytest.raises(ValueError, match=re.escape("start must be a position >= 0, got -1")):
+        store.log_read("audit", start=-1)
+
+
+def test_log_append_keeps_logs_apart_when_names_differ_or_match_a_key(store: Store) -> None:
+    store.set("audit", "a value")
+    store.log_append("audit", chained("a"))
+    store.log_append("other", chained("o"))
+    store.log_append("audit", chained("a"))
+
+    assert [e["seq"] for e in store.log_read("audit")] == [0, 1]
+    assert [e["writer"] for e in store.log_read("other")] == ["o"]
+    assert store.get("audit") == "a value"
+
+
+def test_log_append_raises_type_error_and_appends_nothing_when_entry_is_not_json(
+    store: Store,
+) -> None:
+    with pytest.raises(
+        TypeError, match=re.escape("entry for log 'audit' is not JSON-serialisable")
+    ):
+        store.log_append("audit", lambda last: {"when": object()})
+
+    assert store.log_read("audit") == []
+
+
+def test_log_append_raises_type_error_when_make_returns_a_list(store: Store) -> None:
+    with pytest.raises(
+        TypeError, match=re.escape("entry for log 'audit' must be a dict, got list")
+    ):
+        store.log_append("audit", lambda last: cast(dict[str, Any], [1]))
+
+
+def test_log_append_raises_makes_error_and_appends_nothing_when_make_fails(
+    store: Store, other: Store
+) -> None:
+    def make(last: dict[str, Any] | None) -> dict[str, Any]:
+        raise RuntimeError("no entry for you")
+
+    with pytest.raises(RuntimeError, match="no entry for you"):
+        store.log_append("audit", make)
+    other.log_append("audit", chained("o"))  # nothing was left locked or half-written
+
+    assert [e["writer"] for e in store.log_read("audit")] == ["o"]
+
+
+def test_log_read_raises_store_error_when_stored_entry_is_not_a_json_object(
+    backend: Backend, store: Store
+) -> None:
+    for _ in range(3):
+        store.log_append("audit", chained("w"))
+    backend.write_raw("audit", 1, '{"seq": 1, "prev"')
+
+    with pytest.raises(
+        StoreError,
+        match=re.escape("log 'audit' on ") + r".*" + re.escape(": entry 1 is not a JSON object"),
+    ):
+        store.log_read("audit")
+
+
+def test_log_append_raises_store_error_and_appends_nothing_when_last_entry_is_damaged(
+    backend: Backend, store: Store
+) -> None:
+    store.log_append("audit", chained("w"))
+    backend.write_raw("audit", 0, "[1, 2]")
+
+    with pytest.raises(StoreError, match=re.escape(": the last entry is not a JSON object")):
+        store.log_append("audit", chained("w"))
+
+    assert backend.raw_log("audit") == ["[1, 2]"]
+
+
+# --- unavailable backend --------------------------------------------------------------------
+
+_UNAVAILABLE_CALLS: dict[str, Callable[[Store], object]] = {
+    "compare_and_set": lambda s: s.compare_and_set("k", None, 1),
+    "log_append": lambda s: s.log_append("audit", chained("w")),
+    "log_read": lambda s: s.log_read("audit"),
+}
+
+
+@pytest.mark.parametrize("operation", list(_UNAVAILABLE_CALLS))
+def test_store_raises_store_error_when_backend_unavailable(
+    backend: Backend, operation: str
+) -> None:
+    unavailable = backend.open_unavailable()
+
+    with pytest.raises(StoreError, match=re.escape(f"{backend.name} {operation} failed on ")):
+        _UNAVAILABLE_CALLS[operation](unavailable)
+
+
 # --- health ---------------------------------------------------------------------------------
 
 
@@ -446,6 +736,72 @@ def test_redis_store_hides_keys_of_another_prefix_when_sharing_a_server(redis_ur
     second.close()
 
     assert seen is None
+
+
+@pytest.mark.redis
+def test_redis_store_stores_canonical_json_when_keys_arrive_unsorted(redis_url: str) -> None:
+    backend = RedisBackend(redis_url)
+    backend.open().set("k", {"b": 1, "a": {"d": 2, "c": 3}})
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    stored = client.get(f"{backend.prefix}kv:k")
+    client.close()
+    backend.close()
+
+    assert stored == '{"a":{"c":3,"d":2},"b":1}'
+
+
+@pytest.mark.redis
+def test_redis_store_raises_store_error_when_log_append_keeps_losing_races(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.store.redis._APPEND_ATTEMPTS", 3)
+    backend = RedisBackend(redis_url)
+    store = backend.open()
+    rival = redis.Redis.from_url(redis_url)
+    calls = 0
+
+    def make(last: dict[str, Any] | None) -> dict[str, Any]:
+        nonlocal calls
+        calls += 1
+        rival.rpush(f"{backend.prefix}log:audit", '{"rival":true}')  # lands between read and EXEC
+        return {"mine": True}
+
+    with pytest.raises(
+        StoreError, match=re.escape("log 'audit' kept changing; lost the race 3 times")
+    ):
+        store.log_append("audit", make)
+    entries = store.log_read("audit")
+    rival.close()
+    backend.close()
+
+    assert (calls, entries) == (3, [{"rival": True}] * 3)
+
+
+@pytest.mark.redis
+def test_redis_store_raises_store_error_when_connection_drops_during_log_append(
+    redis_url: str,
+) -> None:
+    # A dropped connection while WATCHing is ambiguous after EXEC was sent: no silent retry.
+    backend = RedisBackend(redis_url)
+    name = f"victim-{backend.prefix}"
+    client = redis.Redis.from_url(redis_url, client_name=name, decode_responses=True)
+    store = RedisStore(redis_url, prefix=backend.prefix, client=client)
+    admin = redis.Redis.from_url(redis_url, decode_responses=True)
+
+    def make(last: dict[str, Any] | None) -> dict[str, Any]:
+        for seen in admin.client_list():
+            if seen["name"] == name:
+                admin.client_kill_filter(_id=seen["id"])
+        return {"n": 1}
+
+    with pytest.raises(
+        StoreError,
+        match=re.escape("the connection dropped during the append, which may or may not have"),
+    ):
+        store.log_append("audit", make)
+    client.close()
+    admin.close()
+    backend.close()
 
 
 # --- open_store -----------------------------------------------------------------------------
