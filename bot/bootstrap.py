@@ -11,10 +11,13 @@ from dataclasses import dataclass
 
 from bot.asana.client import AsanaGateway
 from bot.asana.sync import SyncScope, full_sync
+from bot.asana.writeback import AsanaWriter
+from bot.audit import AuditLog
 from bot.clock import Clock, SystemClock, today_in
 from bot.config import Settings
 from bot.domain import Snapshot
 from bot.forecasts import ModelCache
+from bot.proposals import ProposalBook
 from bot.roster import RosterEntry, load_roster
 from bot.snapshots import SnapshotCache
 from bot.store.factory import open_store
@@ -33,6 +36,17 @@ class Deps:
     snapshots: SnapshotCache
     models: ModelCache
     workers: ThreadPoolExecutor  # Slack listener work and model fits, off the request thread
+    book: ProposalBook
+    audit: AuditLog
+
+    @property
+    def writer(self) -> AsanaWriter:
+        """The one way to write to Asana (only ``bot.approvals`` calls it), reading effort in the
+        unit of the effort field the current snapshot found."""
+        effort = self.snapshots.get().effort_field
+        return AsanaWriter(
+            self.asana, workspace_gid=self.settings.asana_workspace_gid, effort_field=effort
+        )
 
     def close(self) -> None:
         """Finish running work, drop queued work, then release connections and files."""
@@ -71,7 +85,9 @@ def bootstrap(
         max_workers=settings.slack_listener_threads, thread_name_prefix="copilot-worker"
     )
     models = ModelCache(workers, horizon_weeks=settings.forecast_weeks)
-    return Deps(settings, clock, store, asana, roster, snapshots, models, workers)
+    book = ProposalBook(store)
+    audit = AuditLog(store, clock=clock)
+    return Deps(settings, clock, store, asana, roster, snapshots, models, workers, book, audit)
 
 
 def sync_scope(settings: Settings) -> SyncScope:

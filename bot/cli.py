@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from bot import cli_plan
@@ -100,6 +101,15 @@ def _parser() -> argparse.ArgumentParser:
     backtest.set_defaults(run=_backtest)
 
     cli_plan.register(sub, weeks=_weeks)
+
+    audit = sub.add_parser("audit", help="check or export the tamper-evident audit log")
+    audit_sub = audit.add_subparsers(required=True, metavar="ACTION")
+    verify = audit_sub.add_parser("verify", help="exit 0 when the hash chain is intact, else 1")
+    verify.set_defaults(run=_audit_verify)
+    export = audit_sub.add_parser("export", help="print the events as JSONL or CSV")
+    export.add_argument("--format", choices=("jsonl", "csv"), default="jsonl")
+    export.add_argument("--since", type=_since, help="only events from this date (YYYY-MM-DD)")
+    export.set_defaults(run=_audit_export)
     return parser
 
 
@@ -111,6 +121,13 @@ def _weeks(raw: str) -> int:
     if not 1 <= value <= 12:
         raise argparse.ArgumentTypeError("weeks must be between 1 and 12")
     return value
+
+
+def _since(raw: str) -> datetime:
+    try:
+        return datetime.combine(date.fromisoformat(raw), time(), tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {raw!r}") from None
 
 
 def _settings(*require: str) -> Settings:
@@ -233,4 +250,34 @@ def _forecast(args: argparse.Namespace) -> int:
     finally:
         deps.close()
     print(workload_table(report))
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from bot.audit import AuditLog
+    from bot.clock import SystemClock
+    from bot.store.factory import open_store
+
+    store = open_store(_settings().state_url)
+    try:
+        result = AuditLog(store, clock=SystemClock()).verify()
+    finally:
+        store.close()
+    if result.ok:
+        print(f"audit log intact: {result.count} events, last hash {result.last_hash}")
+        return 0
+    print(f"audit log TAMPERED: {result.reason}", file=sys.stderr)
+    return 1
+
+
+def _audit_export(args: argparse.Namespace) -> int:
+    from bot.audit import AuditLog
+    from bot.clock import SystemClock
+    from bot.store.factory import open_store
+
+    store = open_store(_settings().state_url)
+    try:
+        sys.stdout.write(AuditLog(store, clock=SystemClock()).export(args.format, since=args.since))
+    finally:
+        store.close()
     return 0

@@ -63,6 +63,11 @@ class Settings:
     forecast_draws: int = 1000
     over_threshold: float = 1.0
     max_moves: int = 10
+    approvers: tuple[str, ...] = ()
+    admins: tuple[str, ...] = ()
+    proposal_ttl_h: float = 24.0
+    undo_window_h: float = 24.0
+    shadow_channel: str = ""
     solver_time_limit_s: float = 10.0
     snapshot_ttl_s: int = 300
     slack_listener_threads: int = 16
@@ -205,6 +210,11 @@ VARIABLES: tuple[tuple[str, str, Parser], ...] = (
     ("FORECAST_DRAWS", "forecast_draws", _int(1, 100_000)),
     ("OVER_THRESHOLD", "over_threshold", _float(0.1, 5)),
     ("MAX_MOVES", "max_moves", _int(0, 200)),
+    ("APPROVERS", "approvers", _csv),
+    ("ADMINS", "admins", _csv),
+    ("PROPOSAL_TTL_H", "proposal_ttl_h", _float(0.1, 720)),
+    ("UNDO_WINDOW_H", "undo_window_h", _float(0, 720)),
+    ("SHADOW_CHANNEL", "shadow_channel", str.strip),
     ("SOLVER_TIME_LIMIT_S", "solver_time_limit_s", _float(0.1, 120)),
     ("SNAPSHOT_TTL_S", "snapshot_ttl_s", _int(0, 86_400)),
     ("SLACK_LISTENER_THREADS", "slack_listener_threads", _int(2, 256)),

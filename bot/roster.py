@@ -15,7 +15,16 @@ import holidays
 
 from bot.errors import ConfigError
 
-COLUMNS = ("email", "team", "weekly_capacity_h", "workdays", "country", "timezone", "skills")
+COLUMNS = (
+    "email",
+    "team",
+    "weekly_capacity_h",
+    "workdays",
+    "country",
+    "timezone",
+    "skills",
+    "approver",
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,7 @@ class RosterEntry:
     country: str | None = None
     timezone: str | None = None
     skills: tuple[tuple[str, int], ...] | None = None
+    approver: bool = False  # may approve moves of their team
 
 
 def load_roster(path: Path) -> dict[str, RosterEntry]:
@@ -88,6 +98,7 @@ def _entry(row: dict[str, str | None]) -> RosterEntry:
         country=country,
         timezone=cell("timezone") or None,
         skills=_skills(cell("skills")) if cell("skills") else None,
+        approver=_yes(cell("approver")),
     )
 
 
@@ -105,3 +116,19 @@ def _skills(raw: str) -> tuple[tuple[str, int], ...]:
             raise ValueError(f"skill level in {part.strip()!r} must be 1..5")
         skills.append((name.strip().lower(), value))
     return tuple(skills)
+
+
+def team_approvers(roster: dict[str, RosterEntry], team: str) -> tuple[str, ...]:
+    """Emails the roster names as approvers of ``team`` (case-insensitive team name)."""
+    wanted = team.strip().lower()
+    return tuple(
+        e.email for e in roster.values() if e.approver and (e.team or "").lower() == wanted
+    )
+
+
+def _yes(raw: str) -> bool:
+    if raw.lower() in ("", "no", "false", "0"):
+        return False
+    if raw.lower() in ("yes", "true", "1"):
+        return True
+    raise ValueError(f"approver must be yes or no, got {raw!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -48,8 +49,17 @@ def org() -> SmallOrg:
 
 
 @pytest.fixture
+def bot_settings() -> dict[str, Any]:
+    """Settings a test module adds to the bot's (override the fixture in the module)."""
+    return {}
+
+
+@pytest.fixture
 def bot(
-    org: SmallOrg, tmp_path: Path, make_asana_sandbox: Callable[..., AsanaSandbox]
+    org: SmallOrg,
+    tmp_path: Path,
+    make_asana_sandbox: Callable[..., AsanaSandbox],
+    bot_settings: dict[str, Any],
 ) -> Iterator[Bot]:
     asana = make_asana_sandbox(org.state)
     with LocalSlack(bot_token=BOT_TOKEN).start() as slack:
@@ -64,6 +74,7 @@ def bot(
             asana_base_url=asana.base_url,
             asana_timeout_s=5,
             state_url=f"sqlite:///{tmp_path / 'state.sqlite3'}",
+            **bot_settings,
         )
         deps = bootstrap(settings, clock=FixedClock(NOW))
         try:

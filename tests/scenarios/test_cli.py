@@ -6,12 +6,13 @@ import json
 import os
 import re
 import socket
+import sqlite3
 import subprocess
 import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -410,3 +411,38 @@ def test_sprint_lists_what_does_not_fit(planning_env: dict[str, str]) -> None:
     assert result.returncode == 0, result.stderr
     assert "Not planned:" in result.stdout
     assert "Rust rewrite" in result.stdout
+
+
+def test_audit_verify_passes_then_names_the_edited_event_after_a_byte_changes(
+    tmp_path: Path,
+) -> None:
+    from bot.audit import AuditLog
+    from bot.clock import FixedClock
+    from bot.store.sqlite import SqliteStore
+
+    path = tmp_path / "state.sqlite3"
+    store = SqliteStore(path)
+    log = AuditLog(store, clock=FixedClock(datetime(2026, 11, 25, 10, tzinfo=UTC)))
+    for n in range(3):
+        log.append({"actor_slack": "U1", "action": "approved", "target": f"t{n}", "result": "ok"})
+    store.close()
+    env = {"STATE_URL": f"sqlite:///{path}"}
+
+    intact = run("audit", "verify", env=env)
+    exported = run("audit", "export", "--format", "jsonl", env=env)
+    with sqlite3.connect(path) as db:
+        seq, entry = db.execute(
+            "SELECT seq, entry FROM logs WHERE entry LIKE '%\"t1\"%'"
+        ).fetchone()
+        db.execute("UPDATE logs SET entry = ? WHERE seq = ?", (entry.replace('"t1"', '"t9"'), seq))
+    tampered = run("audit", "verify", env=env)
+
+    assert intact.returncode == 0, intact.stderr
+    assert intact.stdout.startswith("audit log intact: 3 events")
+    assert [json.loads(line)["target"] for line in exported.stdout.splitlines()] == [
+        "t0",
+        "t1",
+        "t2",
+    ]
+    assert tampered.returncode == 1
+    assert "TAMPERED" in tampered.stderr and "2" in tampered.stderr
