@@ -16,7 +16,6 @@ from typing import Any, Literal
 import pandas as pd
 
 from bot.bootstrap import Deps
-from bot.config import MODES, Mode
 from bot.errors import AsanaError, AsanaNotFound
 from bot.planning import propose_rebalance
 from bot.proposals import (
@@ -26,23 +25,39 @@ from bot.proposals import (
     TaskValues,
     new_proposal_id,
 )
-from bot.roster import team_approvers
+from bot.rollout import (
+    Actor,
+    audit_event,
+    audit_refusal,
+    can_approve,
+    current_mode,
+    is_admin,
+    set_mode,
+    set_paused,
+    writes_paused,
+)
 
 log = logging.getLogger(__name__)
 
+# The Slack listeners reach the rollout checks through this module, the one that writes.
+__all__ = [
+    "Actor",
+    "Outcome",
+    "can_approve",
+    "current_mode",
+    "decide",
+    "decide_all",
+    "is_admin",
+    "open_intents",
+    "propose",
+    "recover_intents",
+    "set_mode",
+    "set_paused",
+    "writes_paused",
+]
+
 Decision = Literal["approve", "reject", "undo", "retry"]
-MODE_FLAG = "flag:mode"
-PAUSE_FLAG = "flag:writes_paused"
 INTENT_LOG = "intents"  # append-only: "open" before an Asana write, "closed" after its record
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who clicked: the Slack user and, when known, their email and Asana user."""
-
-    slack_id: str
-    email: str | None = None
-    asana_gid: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,68 +78,6 @@ class Outcome:
     text: str
     retry: bool = False
     stale: bool = False
-
-
-# ---- modes and the kill switch ----------------------------------------------------------------
-
-
-def current_mode(deps: Deps) -> Mode:
-    """The rollout mode: the store's value when an admin set one, else the setting."""
-    stored = deps.store.get(MODE_FLAG)
-    return stored if stored in MODES else deps.settings.mode
-
-
-def writes_paused(deps: Deps) -> bool:
-    """Whether the kill switch stops every write (checked by every process at apply time)."""
-    return bool(deps.store.get(PAUSE_FLAG))
-
-
-def set_mode(deps: Deps, actor: Actor, mode: str) -> str:
-    """Change the mode (admins only); returns the sentence to show."""
-    if not is_admin(deps, actor):
-        _audit_refusal(deps, actor, "set_mode", mode, "not an admin")
-        return "Only admins can change the mode."
-    if mode not in MODES:
-        return f"Unknown mode '{mode}': use one of {', '.join(MODES)}."
-    before = current_mode(deps)
-    deps.store.set(MODE_FLAG, mode)
-    _audit(deps, actor, "set_mode", target="mode", before={"mode": before}, after={"mode": mode})
-    return f"Mode is now *{mode}* (was {before})."
-
-
-def set_paused(deps: Deps, actor: Actor, paused: bool) -> str:
-    """Stop or resume every write (admins only); returns the sentence to show."""
-    action = "pause_writes" if paused else "resume_writes"
-    if not is_admin(deps, actor):
-        _audit_refusal(deps, actor, action, "writes", "not an admin")
-        return "Only admins can pause or resume writes."
-    before = writes_paused(deps)
-    deps.store.set(PAUSE_FLAG, paused)
-    _audit(
-        deps, actor, action, target="writes", before={"paused": before}, after={"paused": paused}
-    )
-    return "All writes to Asana are paused." if paused else "Writes to Asana are resumed."
-
-
-# ---- authorisation ------------------------------------------------------------------------------
-
-
-def is_admin(deps: Deps, actor: Actor) -> bool:
-    """Whether ``actor`` is named in ADMINS (by Slack id or email)."""
-    return _named(actor, deps.settings.admins)
-
-
-def can_approve(deps: Deps, actor: Actor, team: str) -> bool:
-    """Whether ``actor`` may decide moves of ``team``: an admin, or named in APPROVERS or as the
-    team's approver in the roster."""
-    if is_admin(deps, actor) or _named(actor, deps.settings.approvers):
-        return True
-    return _named(actor, team_approvers(deps.roster, team))
-
-
-def _named(actor: Actor, names: tuple[str, ...]) -> bool:
-    wanted = {n.strip().lower() for n in names if n.strip()}
-    return actor.slack_id.lower() in wanted or (actor.email or "").lower() in wanted
 
 
 # ---- proposing ----------------------------------------------------------------------------------
@@ -201,7 +154,7 @@ def propose(
     )
     deps.book.save(proposal)
     for proposed in proposal.moves:
-        _audit(
+        audit_event(
             deps,
             Actor(requested_by),
             "proposed",
@@ -233,7 +186,7 @@ def decide(deps: Deps, actor: Actor, proposal_id: str, move_id: str, decision: D
     except KeyError:
         return Outcome(move_id, False, None, "This move is not part of the proposal.")
     if not can_approve(deps, actor, proposal.team):
-        _audit_refusal(deps, actor, decision, move.task_gid, "not an approver", proposal, move)
+        audit_refusal(deps, actor, decision, move.task_gid, "not an approver", proposal, move)
         return Outcome(
             move_id,
             False,
@@ -249,12 +202,12 @@ def decide(deps: Deps, actor: Actor, proposal_id: str, move_id: str, decision: D
             proposal_id, move_id, "rejected", actor=actor.slack_id, at=now
         )
         if landed:
-            _audit(deps, actor, "rejected", target=move.task_gid, proposal=proposal, move=move)
+            audit_event(deps, actor, "rejected", target=move.task_gid, proposal=proposal, move=move)
             return Outcome(move_id, True, "rejected", f"Rejected by <@{actor.slack_id}>.")
         return _already(move_id, record)
     refusal = _write_refusal(deps)
     if refusal:
-        _audit_refusal(deps, actor, decision, move.task_gid, refusal, proposal, move)
+        audit_refusal(deps, actor, decision, move.task_gid, refusal, proposal, move)
         return Outcome(move_id, False, _state(deps, proposal, move), refusal)
     if decision == "approve":
         landed, record = deps.book.advance(
@@ -262,7 +215,7 @@ def decide(deps: Deps, actor: Actor, proposal_id: str, move_id: str, decision: D
         )
         if not landed:
             return _already(move_id, record)
-        _audit(deps, actor, "approved", target=move.task_gid, proposal=proposal, move=move)
+        audit_event(deps, actor, "approved", target=move.task_gid, proposal=proposal, move=move)
         return _apply(deps, actor, proposal, move)
     if decision == "retry":
         return _apply(deps, actor, proposal, move)
@@ -307,7 +260,7 @@ def _apply(deps: Deps, actor: Actor, proposal: Proposal, move: ProposedMove) -> 
         return _failed(
             deps, actor, proposal, move, exc.user_message, retry=True, seen=_read(deps, move)
         )
-    _audit(
+    audit_event(
         deps,
         actor,
         "applied",
@@ -391,7 +344,7 @@ def _undo(deps: Deps, actor: Actor, proposal: Proposal, move: ProposedMove) -> O
                 move.task_gid, start_on=move.before.start_on, due_on=move.before.due_on
             )
     except AsanaError as exc:
-        _audit(
+        audit_event(
             deps,
             actor,
             "undo_failed",
@@ -404,7 +357,7 @@ def _undo(deps: Deps, actor: Actor, proposal: Proposal, move: ProposedMove) -> O
     deps.book.advance(
         proposal.proposal_id, move.move_id, "undone", actor=actor.slack_id, at=deps.clock.now()
     )
-    _audit(
+    audit_event(
         deps,
         actor,
         "undone",
@@ -437,7 +390,7 @@ def _failed(
         result=why,
         extra={"retry": retry, "stale": stale},
     )
-    _audit(
+    audit_event(
         deps,
         actor,
         "failed",
@@ -499,7 +452,7 @@ def recover_intents(deps: Deps) -> int:
             else TaskValues(current.assignee_gid, current.start_on, current.due_on)
         )
         if seen == move.after:
-            _audit(
+            audit_event(
                 deps,
                 actor,
                 "applied",
@@ -549,56 +502,6 @@ def _intent(deps: Deps, key: str, state: str, **data: Any) -> None:
 
 
 # ---- audit helpers ------------------------------------------------------------------------------
-
-
-def _audit(
-    deps: Deps,
-    actor: Actor,
-    action: str,
-    *,
-    target: str,
-    proposal: Proposal | None = None,
-    move: ProposedMove | None = None,
-    before: dict[str, Any] | None = None,
-    after: dict[str, Any] | None = None,
-    result: str = "ok",
-) -> None:
-    deps.audit.append(
-        {
-            "actor_slack": actor.slack_id,
-            "actor_asana": actor.asana_gid,
-            "action": action,
-            "target": target,
-            "before": before,
-            "after": after,
-            "proposal_id": None if proposal is None else proposal.proposal_id,
-            "move_id": None if move is None else move.move_id,
-            "model_version": None if proposal is None else proposal.model_version,
-            "prompt_version": None if proposal is None else proposal.prompt_version,
-            "snapshot_hash": None if proposal is None else proposal.snapshot_hash,
-            "result": result,
-        }
-    )
-
-
-def _audit_refusal(
-    deps: Deps,
-    actor: Actor,
-    action: str,
-    target: str,
-    why: str,
-    proposal: Proposal | None = None,
-    move: ProposedMove | None = None,
-) -> None:
-    _audit(
-        deps,
-        actor,
-        f"refused:{action}",
-        target=target,
-        proposal=proposal,
-        move=move,
-        result=f"refused: {why}",
-    )
 
 
 def _write_refusal(deps: Deps) -> str:

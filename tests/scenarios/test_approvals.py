@@ -214,7 +214,7 @@ def test_audit_verify_passes_after_every_decision_and_fails_after_one_byte_chang
 
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:
         seq, entry = db.execute(
-            "SELECT seq, entry FROM logs WHERE name = 'audit' AND seq = 2"
+            "SELECT seq, entry FROM logs WHERE name = 'audit' AND entry LIKE '%\"approved\"%'"
         ).fetchone()
         db.execute(
             "UPDATE logs SET entry = ? WHERE name = 'audit' AND seq = ?",
