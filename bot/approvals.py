@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from bot.ai_fields import publish_ai_fields
 from bot.bootstrap import Deps
 from bot.errors import AsanaError, AsanaNotFound
 from bot.planning import propose_rebalance
@@ -153,6 +154,7 @@ def propose(
         summary=summary,
     )
     deps.book.save(proposal)
+    publish_ai_fields(deps, team=result.team, forecast=result.forecast, plan=plan)  # auto mode
     for proposed in proposal.moves:
         audit_event(
             deps,

@@ -69,6 +69,7 @@ class TeamPlan:
     plan: RebalancePlan
     world: World
     snapshot_hash: str
+    forecast: Forecast
 
 
 def load_world(deps: Deps, *, weeks: int | None = None, wait_for_model: bool = True) -> World:
@@ -131,18 +132,19 @@ def propose_rebalance(
         shift_weeks=shift_weeks,
         time_limit_s=deps.settings.solver_time_limit_s,
     )
+    forecast = world.forecast()
     plan = rebalance(
         snapshot.people,
         snapshot.tasks,
         snapshot.time_off,
-        world.forecast(),
+        forecast,
         options,
         today=world.today,
         model=world.model,
         names=world.names,
         reforecast=lambda tasks: world.forecast(tasks),
     )
-    return TeamPlan(name, plan, world, snapshot.content_hash())
+    return TeamPlan(name, plan, world, snapshot.content_hash(), forecast)
 
 
 @dataclass(frozen=True)
