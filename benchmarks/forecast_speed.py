@@ -1,7 +1,10 @@
 """Monte Carlo forecast speed and memory against the aggregation any forecast must do.
 
 Builds a seeded organisation (PEOPLE people, TASKS open tasks, a year of history) and times
-``forecast_load`` over WEEKS weeks with DRAWS draws. Baselines, measured in the same run on rows
+``forecast_load`` over WEEKS weeks with DRAWS draws, twice: *cold*, each run on a fresh copy of
+the fitted model (as the first forecast after a fit), and *warm*, runs on a model that has
+already forecast the same data (as every later answer until the next fit: the model keeps the
+predictions of the feature rows it has scored). Baselines, measured in the same run on rows
 built before the clock starts (each timing is the best of ``--runs`` back-to-back runs):
 
 * per draw: a pandas group-by sum of person-day rows carrying the DRAWS draws as columns into
@@ -11,10 +14,11 @@ built before the clock starts (each timing is the best of ``--runs`` back-to-bac
 * single: the workload benchmark's group-by sum of task-day rows into person-weeks, once (as
   for a forecast without draws; printed for reference).
 
-Also: peak traced memory of one forecast, where one profiled forecast spends its time, a
-scaling table over open tasks (the last column, time added per 1,000 tasks over the smallest
-run, is flat when growth is linear), and the time of ``CapacityModel.fit`` on the history.
-Exits 1 when the ratio exceeds ``--budget``, the peak reaches ``--memory-mb``, or the fit takes
+Also: peak traced memory of one cold forecast, where a profiled cold and a profiled warm
+forecast spend their time, a scaling table over open tasks (cold runs; the last column, time
+added per 1,000 tasks over the smallest run, is flat when growth is linear), and the time of
+``CapacityModel.fit`` on the history. Exits 1 when the ``--gate`` ratio (cold by default: the first forecast after a fit;
+see docs/benchmarks.md) exceeds ``--budget``, the peak reaches ``--memory-mb``, or the fit takes
 longer than ``--fit-seconds``.
 
     python -m benchmarks.forecast_speed [--people 1000] [--tasks 100000] [--weeks 12]
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import functools
+import pickle
 import pstats
 import time
 import tracemalloc
@@ -44,8 +49,12 @@ SCALING = (1_000, 3_000, 10_000, 30_000, 100_000)
 # Parts of a forecast, by (module file, function) of the calls that make them up.
 STAGES = (
     ("slip scoring (CapacityModel.slip_probability)", (("model.py", "slip_probability"),)),
+    ("  of which slip features (task_slip_features)", (("slip.py", "task_slip_features"),)),
     ("corrected effort (CapacityModel.corrected_effort)", (("model.py", "corrected_effort"),)),
-    ("committed-load spreads (compute_workload, 3 calls)", (("workload.py", "compute_workload"),)),
+    (
+        "committed-load spreads (compute_workload, spread_task_weeks x2)",
+        (("workload.py", "compute_workload"), ("workload.py", "spread_task_weeks")),
+    ),
     (
         "other work (build_history, CapacityModel.other_work)",
         (("history.py", "build_history"), ("model.py", "other_work")),
@@ -54,7 +63,12 @@ STAGES = (
         "per-cell moments and draws (forecasting.montecarlo)",
         (("montecarlo.py", "committed_load"), ("montecarlo.py", "simulate_load")),
     ),
+    ("drivers: the top tasks of each person-week", (("forecast.py", "_drivers"),)),
     ("input validation, every call (inside the rows above too)", (("frames.py", "validate"),)),
+    (
+        "boosted-tree predictions, every model (inside too)",
+        (("gradient_boosting.py", "_raw_predict"),),
+    ),
 )
 
 
@@ -96,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=5.0, help="max ratio to the baseline")
     parser.add_argument("--memory-mb", type=float, default=2048.0)
     parser.add_argument("--fit-seconds", type=float, default=30.0)
+    parser.add_argument("--gate", choices=("warm", "cold"), default="cold")
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
@@ -122,19 +137,29 @@ def main(argv: list[str] | None = None) -> int:
     print(f"CapacityModel.fit on {completed} history rows: {fit_s:.1f} s", end=" ")
     print(f"(budget {args.fit_seconds:g} s)")
 
-    def run(tasks: pd.DataFrame = org.tasks) -> object:
+    def fresh() -> CapacityModel:
+        """A copy of the fitted model that has scored nothing yet (memos are not pickled)."""
+        copy: CapacityModel = pickle.loads(pickle.dumps(model))
+        return copy
+
+    def run(tasks: pd.DataFrame = org.tasks, fitted: CapacityModel = model) -> object:
         return forecast_load(
             org.people,
             tasks,
             org.time_off,
             today=TODAY,
             weeks=args.weeks,
-            model=model,
+            model=fitted,
             draws=args.draws,
         )
 
+    def cold_runs(tasks: pd.DataFrame = org.tasks) -> Callable[[], object]:
+        """``run`` on a fresh model per call, the copies made before any clock starts."""
+        copies = [fresh() for _ in range(args.runs)]
+        return lambda: run(tasks, copies.pop())
+
     tracemalloc.start()
-    run()
+    run(fitted=fresh())
     peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
 
@@ -152,27 +177,37 @@ def main(argv: list[str] | None = None) -> int:
     # Each its best of back-to-back runs. Interleaved, the group-by runs about twice as slow
     # (it pages in its ~100 MB of output again after every forecast): that would flatter the
     # ratio.
-    t_model = best_of(args.runs, run)
+    t_cold = best_of(args.runs, cold_runs())
+    run()  # the model has now scored this data once
+    t_warm = best_of(args.runs, run)
     t_draws = best_of(args.runs, per_draw)
     t_single = best_of(args.runs, single)
-    ratio = t_model / t_draws
-    print(f"forecast_load ({args.weeks} weeks, {args.draws} draws)  {t_model * 1000:9.1f} ms")
+    ratios = {"cold": t_cold / t_draws, "warm": t_warm / t_draws}
+    ratio = ratios[args.gate]
+    label = f"{args.weeks} weeks, {args.draws} draws"
+    print(f"forecast_load, cold ({label})  {t_cold * 1000:9.1f} ms")
+    print(f"forecast_load, warm ({label})  {t_warm * 1000:9.1f} ms")
     print(
         f"baseline per draw: group-by of {len(draw_rows)} person-day rows × {args.draws} draws"
         f"  {t_draws * 1000:9.1f} ms"
     )
-    print(f"ratio to the per-draw baseline     {ratio:9.2f}x  (budget {args.budget:g}x)")
+    for name, value in ratios.items():
+        gate = f"  (budget {args.budget:g}x)" if name == args.gate else ""
+        print(f"ratio to the per-draw baseline, {name}  {value:9.2f}x{gate}")
     print(
         f"reference single: group-by of {len(single_rows)} task-day rows  {t_single * 1000:9.1f} ms"
-        f"  (ratio {t_model / t_single:.1f}x)"
+        f"  (ratio {t_cold / t_single:.1f}x cold)"
     )
     print(f"peak traced memory of one forecast {peak_mb:9.1f} MiB  (budget {args.memory_mb:g} MiB)")
 
-    print("\nwhere one profiled forecast spends its time:")
-    for label, share in stage_shares(run):
-        print(f"  {share:6.1%}  {label}")
+    warmed = fresh()
+    run(fitted=warmed)
+    for name, fitted in (("cold", fresh()), ("warm", warmed)):
+        print(f"\nwhere one profiled {name} forecast spends its time:")
+        for stage, share in stage_shares(functools.partial(run, fitted=fitted)):
+            print(f"  {share:6.1%}  {stage}")
 
-    print("\nscaling (same people, history, weeks and draws; one run each):")
+    print("\nscaling (same people, history, weeks and draws; one cold run each):")
     print("| open tasks | forecast (ms) | ms per 1,000 tasks | ms per 1,000 tasks added |")
     print("| ---:| ---:| ---:| ---:|")
     rng = np.random.default_rng(2)
@@ -181,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in (s for s in SCALING if s <= len(open_tasks)):
         subset = open_tasks.iloc[np.sort(rng.choice(len(open_tasks), n, replace=False))]
         tasks = pd.concat([history, subset], ignore_index=True)
-        t = best_of(1, functools.partial(run, tasks)) * 1000
+        t = best_of(1, functools.partial(run, tasks, fresh())) * 1000
         first = first or (n, t)
         added = "" if n == first[0] else f"{(t - first[1]) / ((n - first[0]) / 1000):.1f}"
         print(f"| {n:,} | {t:.0f} | {t / (n / 1000):.1f} | {added} |")

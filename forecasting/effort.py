@@ -184,9 +184,22 @@ class EstimateImputer:
 
     def predict_log(self, tasks: pd.DataFrame) -> FloatArray:
         """Imputed log effort (hours) per task."""
+        return self.predict_features(self.features(tasks))
+
+    def features(self, tasks: pd.DataFrame) -> pd.DataFrame:
+        """The feature rows of ``tasks`` that :meth:`predict_features` reads, one per task.
+
+        No columns when the imputer predicts a constant.
+        """
         if self.target_ == "default":
-            return np.full(len(tasks), self.org_)
-        return self._predict(self._features(tasks, leave_out=None))
+            return pd.DataFrame(index=pd.RangeIndex(len(tasks)))
+        return self._features(tasks, leave_out=None)
+
+    def predict_features(self, X: pd.DataFrame) -> FloatArray:
+        """Imputed log effort (hours) per row of :meth:`features`; rows are independent."""
+        if self.target_ == "default":
+            return np.full(len(X), self.org_)
+        return self._predict(X)
 
     def _predict(self, X: pd.DataFrame) -> FloatArray:
         if self.booster_ is not None:

@@ -20,7 +20,14 @@ from forecasting.history import build_history, validate_time_log
 from forecasting.model import CapacityModel
 from forecasting.montecarlo import OtherWork, committed_load, simulate_load
 from forecasting.panel import FEATURE_WEEKS
-from forecasting.workload import EPS_H, DataQuality, Workload, compute_workload
+from forecasting.workload import (
+    EPS_H,
+    DataQuality,
+    TaskWeeks,
+    Workload,
+    compute_workload,
+    spread_task_weeks,
+)
 
 NO_MODEL = "no model: the arithmetic committed load is shown"
 MAD_TO_SD = 1.25  # a normal's standard deviation over its mean absolute deviation
@@ -146,17 +153,60 @@ def forecast_load(
     if draws < 1 or threshold <= 0:
         raise ValueError(f"draws must be >= 1 and threshold > 0 (got {draws}, {threshold})")
     people = frames.validate("people", people)
-    # validate returns one block per column; the workload and model calls validate again and
-    # would merge those blocks on every copy, so they get a consolidated frame.
-    tasks = frames.validate("tasks", tasks).copy()
+    tasks = frames.validate("tasks", tasks)
     time_off = frames.validate("time_off", time_off)
     open_tasks = tasks.loc[~tasks["completed"].to_numpy(bool)].reset_index(drop=True)
+    # The workload, the model and the slip features validate their inputs again; these frames
+    # (and rows of them) were validated just above, so they pass through.
+    with (
+        frames.trusted("people", people),
+        frames.trusted("tasks", tasks, open_tasks),
+        frames.trusted("time_off", time_off),
+    ):
+        return _forecast(
+            people,
+            tasks,
+            open_tasks,
+            time_off,
+            today=today,
+            weeks=weeks,
+            model=model,
+            draws=draws,
+            seed=seed,
+            threshold=threshold,
+            lead_days=lead_days,
+            bands=bands or RiskBands(),
+            time_log=time_log,
+            top_drivers=top_drivers,
+        )
+
+
+def _forecast(
+    people: pd.DataFrame,
+    tasks: pd.DataFrame,
+    open_tasks: pd.DataFrame,
+    time_off: pd.DataFrame,
+    *,
+    today: date,
+    weeks: int,
+    model: CapacityModel | None,
+    draws: int,
+    seed: int,
+    threshold: float,
+    lead_days: int,
+    bands: RiskBands,
+    time_log: pd.DataFrame | None,
+    top_drivers: int,
+) -> Forecast:
     horizon = _Horizon(people, time_off, today=today, weeks=weeks, lead_days=lead_days)
-    base = horizon.workload(open_tasks)  # completed tasks are not spread
+    # Completed tasks are not spread.
     if model is None:
+        base = horizon.workload(open_tasks, top_drivers)
         return _arithmetic(base, threshold, NO_MODEL, top_drivers)
     if model.fallback_ is not None:
+        base = horizon.workload(open_tasks, top_drivers)
         return _arithmetic(base, threshold, model.fallback_, top_drivers)
+    base = horizon.workload(open_tasks, 0)  # drivers come from the corrected effort below
 
     effort = model.corrected_effort(open_tasks)
     on, late, candidates = _spreads(horizon, open_tasks, base, effort, model.slip_days_)
@@ -167,7 +217,9 @@ def forecast_load(
     moved = np.flatnonzero(np.diff(delta.indptr) > 0)
     slip_p = np.zeros(0)
     if moved.size:  # scoring is the costliest step of a forecast: only where it matters
-        slip_p = model.slip_probability(open_tasks.iloc[candidates[moved]], tasks)
+        scored = open_tasks.iloc[candidates[moved]].reset_index(drop=True)
+        with frames.trusted("tasks", scored):
+            slip_p = model.slip_probability(scored, tasks)
     slips = moved[slip_p > 0]
     log_sd = effort["log_sd"].to_numpy(np.float64)
     committed = committed_load(on, late[:, slips], candidates[slips], slip_p[slip_p > 0], log_sd)
@@ -182,7 +234,7 @@ def forecast_load(
     weekly = base.weekly[["person_gid", "week_start", "capacity_h", "committed_h"]].copy()
     weekly["mean_h"], weekly["p10_h"], weekly["p50_h"] = load.mean, load.p10, load.p50
     weekly["p90_h"], weekly["p_over"] = load.p90, load.p_over
-    status = (bands or RiskBands()).classify(capacity, load.p_over, load.mean, load.p90)
+    status = bands.classify(capacity, load.p_over, load.mean, load.p90)
     weekly["status"] = status.astype(object)
     weekly["imputed_h"] = on @ imputed.astype(np.float64)
     weekly["overdue_h"] = base.weekly["overdue_h"].to_numpy()
@@ -215,8 +267,8 @@ class _Horizon:
         self.start = today - timedelta(days=today.weekday())
         self.n_cells = len(people) * weeks
 
-    def workload(self, tasks: pd.DataFrame) -> Workload:
-        """The committed load of ``tasks`` over the horizon, every task-week in ``drivers``."""
+    def workload(self, tasks: pd.DataFrame, top_drivers: int) -> Workload:
+        """The committed load of open ``tasks`` over the horizon (with ``task_weeks``)."""
         return compute_workload(
             self.people,
             tasks,
@@ -224,22 +276,29 @@ class _Horizon:
             today=self.today,
             weeks=self.weeks,
             lead_days=self.lead_days,
-            top_drivers=None,
+            top_drivers=top_drivers,
         )
 
-    def cells(self, drivers: pd.DataFrame) -> IntArray:
-        """Cell of each driver row."""
-        person = pd.Index(self.people["gid"]).get_indexer(drivers["person_gid"])
-        week = (drivers["week_start"] - pd.Timestamp(self.start)).dt.days.to_numpy() // 7
-        return np.asarray(person * self.weeks + week, dtype=np.int64)
+    def cells(self, task_weeks: TaskWeeks) -> IntArray:
+        """Cell of each task-week."""
+        return np.asarray(task_weeks.person * self.weeks + task_weeks.week, dtype=np.int64)
 
     def spread(self, tasks: pd.DataFrame) -> tuple[IntArray, IntArray, FloatArray]:
-        """``(cell, row, hours)`` of every task-week with hours; ``row`` indexes ``tasks``."""
-        # Positional gids: the result maps back to rows even where gids repeat.
-        numbered = tasks.assign(gid=np.arange(len(tasks)).astype(str).astype(object))
-        drivers = self.workload(numbered).drivers
-        rows = drivers["task_gid"].to_numpy().astype(np.int64)
-        return self.cells(drivers), rows, drivers["hours"].to_numpy(np.float64)
+        """``(cell, row, hours)`` of every task-week with hours; ``row`` indexes open ``tasks``.
+
+        ``tasks`` are rows of validated open tasks with new hours or due dates of the right
+        types, so they satisfy the contract without a check.
+        """
+        with frames.trusted("tasks", tasks):
+            task_weeks = spread_task_weeks(
+                self.people,
+                tasks,
+                self.time_off,
+                today=self.today,
+                weeks=self.weeks,
+                lead_days=self.lead_days,
+            )
+        return self.cells(task_weeks), task_weeks.task, task_weeks.hours
 
     def matrix(
         self, cells: IntArray, rows: IntArray, hours: FloatArray, n: int
@@ -265,9 +324,10 @@ def _spreads(
     remaining = open_tasks["remaining_h"].to_numpy(np.float64)
     # A spread is linear in a task's hours: an estimated task's committed spread, rescaled to
     # its corrected effort, is its corrected spread. Only unestimated tasks need a new one.
-    cells = horizon.cells(base.drivers)
-    rows = pd.Index(open_tasks["gid"]).get_indexer(base.drivers["task_gid"])
-    hours = base.drivers["hours"].to_numpy(np.float64) * expected[rows] / remaining[rows]
+    task_weeks = base.task_weeks
+    assert task_weeks is not None  # compute_workload always fills it
+    cells, rows = horizon.cells(task_weeks), task_weeks.task
+    hours = task_weeks.hours * expected[rows] / remaining[rows]
     keep = hours > EPS_H
     imputed = np.flatnonzero(effort["imputed"].to_numpy(bool))
     i_cells, i_rows, i_hours = horizon.spread(
@@ -281,7 +341,7 @@ def _spreads(
     )
     # Slipping only moves work later, so a task without on-time hours in the horizon has none
     # when late either.
-    candidates = np.unique(on.indices)
+    candidates = np.flatnonzero(np.bincount(on.indices, minlength=len(open_tasks)))
     late = open_tasks.iloc[candidates]
     l_cells, l_rows, l_hours = horizon.spread(
         late.assign(
@@ -331,27 +391,36 @@ def _drivers(
     imputed: npt.NDArray[np.bool_],
     top: int,
 ) -> pd.DataFrame:
-    """The ``top`` largest tasks of each cell by expected hours (ties: input order)."""
+    """The ``top`` largest tasks of each cell by expected hours (ties: input order).
+
+    Rows are ordered as :func:`_top` orders them: person gid, week, hours descending.
+    """
     # Cut to the top of each cell on arrays first: sorting every task-week by gid is slow.
     coo = on.tocoo()
     cell, row, hours = coo.row.astype(np.int64), coo.col.astype(np.int64), coo.data
-    order = np.lexsort((row, -hours, cell))
+    # Sorted indices list each cell's tasks in row order already: a stable sort keeps it.
+    order = np.lexsort((-hours, cell) if on.has_sorted_indices else (row, -hours, cell))
     cell, row, hours = cell[order], row[order], hours[order]
     first = np.searchsorted(cell, cell)  # start of each row's cell in the sorted order
     chosen = np.arange(cell.size) - first < top
     cell, row, hours = cell[chosen], row[chosen], hours[chosen]
     person, week = np.divmod(cell, horizon.weeks)
+    # Gids in string order, as a stable sort of the frame would put them (gids are unique).
+    person_gids = horizon.people["gid"].to_numpy(object)
+    rank = np.empty(len(person_gids), dtype=np.int64)
+    rank[np.argsort(person_gids, kind="stable")] = np.arange(len(person_gids))
+    final = np.lexsort((-hours, week, rank[person]))
+    person, week, row, hours = person[final], week[final], row[final], hours[final]
     start = np.datetime64(horizon.start, "ns")
-    drivers = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "person_gid": horizon.people["gid"].to_numpy(object)[person],
+            "person_gid": person_gids[person],
             "week_start": start + (7 * week).astype("timedelta64[D]"),
             "task_gid": gids[row],
             "hours": hours,
             "imputed": imputed[row],
         }
     )
-    return _top(drivers, top)
 
 
 def _top(drivers: pd.DataFrame, top: int) -> pd.DataFrame:

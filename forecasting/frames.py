@@ -7,12 +7,22 @@ Frames are long-format pandas DataFrames. Dates are day-precision ``datetime64[n
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 FULL_WEEK = "1111100"  # Monday..Sunday working-day mask: Mon-Fri on, Sat/Sun off.
+_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3  # always on from pandas 3
+_DATE = np.dtype("datetime64[ns]")
+_DAY_NS = 86_400 * 10**9
+_NAT = np.iinfo(np.int64).min
+_NONE = np.array([None], dtype=object)
+# (contract, frame) pairs that validate passes through inside a ``trusted`` block.
+_TRUSTED: ContextVar[tuple[tuple[str, pd.DataFrame], ...]] = ContextVar("trusted", default=())
 
 
 class FrameError(ValueError):
@@ -90,20 +100,77 @@ def empty(contract: str) -> pd.DataFrame:
     return validate(contract, pd.DataFrame({c.name: [] for c in CONTRACTS[contract]}))
 
 
+@contextlib.contextmanager
+def trusted(contract: str, *validated: pd.DataFrame) -> Iterator[None]:
+    """Within the block, :func:`validate` passes these frame objects through unchecked.
+
+    For a caller that validated the frames itself (or took rows of validated frames), does not
+    change them, and calls functions that validate their inputs again: the forecast hands the
+    same 10^5-row frames to the workload, the model and the slip features. Identity, not
+    content, is what is trusted, so only the caller's own objects, and only inside the block.
+    """
+    token = _TRUSTED.set(_TRUSTED.get() + tuple((contract, frame) for frame in validated))
+    try:
+        yield
+    finally:
+        _TRUSTED.reset(token)
+
+
 def validate(contract: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Return a copy of ``frame`` coerced to ``contract``, or raise :class:`FrameError`.
 
     Extra columns are kept; missing columns, nulls in required columns, unparseable dates and
-    non-numeric hours are errors that name the first offending rows.
+    non-numeric hours are errors that name the first offending rows. A column that already
+    satisfies its contract (the dtype, and nulls as the contract writes them) is checked, not
+    converted, so validating a validated frame again is cheap; a frame inside a
+    :func:`trusted` block is not checked at all.
     """
+    if any(name == contract and known is frame for name, known in _TRUSTED.get()):
+        return frame.copy(deep=not _COPY_ON_WRITE)
     columns = CONTRACTS[contract]
     missing = [c.name for c in columns if c.name not in frame.columns]
     if missing:
         raise FrameError(f"{contract}: missing column(s) {', '.join(missing)}")
-    out = frame.copy()
+    coerced = {}
     for col in columns:
-        out[col.name] = _coerce(contract, col, out[col.name])
+        values = frame[col.name]
+        if not _conforms(col, values):
+            coerced[col.name] = _coerce(contract, col, values)
+    # Under copy-on-write a shallow copy is a copy: the caller's frame never sees a change.
+    out = frame.copy(deep=not _COPY_ON_WRITE)
+    for name, values in coerced.items():
+        out[name] = values
+    index = out.index
+    if isinstance(index, pd.RangeIndex) and (index.start, index.step, index.name) == (0, 1, None):
+        return out
     return out.reset_index(drop=True)
+
+
+def _conforms(col: Column, values: pd.Series) -> bool:
+    """True when ``values`` already are what :func:`_coerce` would return, nulls checked."""
+    kind, dtype = col.kind, values.dtype
+    if kind in ("float", "float?"):
+        return dtype == np.float64 and (kind == "float?" or not bool(values.isna().any()))
+    if kind == "bool":
+        return dtype == np.bool_
+    if kind == "date?":
+        if dtype != _DATE:
+            return False
+        ticks = values.to_numpy().view(np.int64)
+        return bool(((ticks % _DAY_NS == 0) | (ticks == _NAT)).all())
+    if dtype != np.dtype(object):
+        return False
+    array = values.to_numpy()
+    if kind == "list":
+        return set(map(type, array)) <= {tuple}
+    # infer_dtype is one pass in C; without skipping nulls, "string" also means "no null".
+    if pd.api.types.infer_dtype(array, skipna=False) in ("string", "empty"):
+        return True
+    if kind == "str":
+        return False
+    # Optional: every null must already be None (NaN, pd.NA or NaT become None).
+    present = array[np.not_equal(array, _NONE)]
+    return pd.api.types.infer_dtype(present, skipna=False) in ("string", "empty")
 
 
 def _coerce(contract: str, col: Column, values: pd.Series) -> pd.Series:

@@ -21,6 +21,16 @@ NAT = np.iinfo(np.int64).min  # NaT as an int64 day number
 NEVER = np.iinfo(np.int64).max // 4  # "not closed yet" as a day number (room for arithmetic)
 NO_TEAM = "(no team)"
 LEAD_BUSDAYS = 5  # due-only tasks are planned over the 5 working days ending on due (workload's)
+_TASK_COLUMNS = [
+    "assignee_gid",
+    "completed",
+    "completed_at",
+    "created_at",
+    "start_on",
+    "due_on",
+    "estimate_h",
+    "actual_h",
+]
 
 
 def validate_time_log(time_log: pd.DataFrame) -> pd.DataFrame:
@@ -138,17 +148,20 @@ def build_history(
         max_weeks: keep at most this many realised weeks (the most recent).
     """
     monday = _day(today) - today.weekday()
-    assigned = tasks.loc[tasks["assignee_gid"].notna()]
+    # Only the columns read below: copying every column of 10^5 rows costs more than the rest.
+    assigned = tasks.loc[tasks["assignee_gid"].notna().to_numpy(), _TASK_COLUMNS]
     log = None
     if time_log is not None:
         log = time_log.loc[time_log["day"] < pd.Timestamp(today)]
     named = [] if people is None else people["gid"].tolist()
-    others = pd.unique(
-        pd.Series([*assigned["assignee_gid"], *(() if log is None else log["person_gid"])])
-    )
+    seen_gids = [assigned["assignee_gid"].to_numpy(object)]
+    if log is not None:
+        seen_gids.append(log["person_gid"].to_numpy(object))
+    codes, others = pd.factorize(np.concatenate(seen_gids))  # in order of first appearance
     seen = set(named)
     gids = np.array(named + [g for g in others if g not in seen], dtype=object)
     index = pd.Index(gids)
+    person = index.get_indexer(others)[codes[: len(assigned)]].astype(np.int64)
 
     days = _log_days(log) if log is not None else _completed_days(assigned, today)
     earliest = int(days.min(initial=monday)) if days.size else monday
@@ -159,7 +172,7 @@ def build_history(
     if log is not None:
         daily = _log_hours(log, index, start, n_weeks)
     else:
-        daily = _spread_hours(assigned, index, start, n_weeks, today)
+        daily = _spread_hours(assigned, person, len(gids), start, n_weeks, today)
     hours: FloatArray = daily.reshape(len(gids), n_weeks, 7).sum(axis=2)
     has = np.concatenate([hours > 0, np.ones((len(gids), 1), dtype=bool)], axis=1)
     first = has.argmax(axis=1).astype(np.int64)  # n_weeks (the sentinel column) when none
@@ -189,7 +202,7 @@ def build_history(
         last=np.asarray(last, dtype=np.int64),
         capacity=capacity,
         weekly_capacity=weekly,
-        tasks=_task_table(assigned, index),
+        tasks=_task_table(assigned, person),
         source="time_log" if log is not None else "tasks",
     )
 
@@ -254,18 +267,18 @@ def _log_hours(log: pd.DataFrame, index: pd.Index, start: int, n_weeks: int) -> 
 
 
 def _spread_hours(
-    tasks: pd.DataFrame, index: pd.Index, start: int, n_weeks: int, today: date
+    tasks: pd.DataFrame, person: IntArray, n_people: int, start: int, n_weeks: int, today: date
 ) -> FloatArray:
     """Actual hours of completed tasks spread evenly over Mon-Fri days of start..completion.
 
-    Returns hours per person × day of the ``n_weeks`` weeks from ``start``.
+    ``person`` is each task's row among the ``n_people``. Returns hours per person × day of the
+    ``n_weeks`` weeks from ``start``.
     """
     n_days = 7 * n_weeks
     done_day = day_numbers(tasks["completed_at"])
     actual = tasks["actual_h"].fillna(0.0).to_numpy(np.float64)
     done = tasks["completed"].to_numpy(bool) & (actual > 0) & (done_day != NAT)
-    done &= done_day < _day(today)
-    person = index.get_indexer(pd.Index(tasks["assignee_gid"]))
+    done &= (done_day < _day(today)) & (done_day >= start)  # earlier ones end before day 0
     last = done_day[done]
     begin = day_numbers(tasks["start_on"])[done]
     begin = np.where((begin == NAT) | (begin > last), last, begin)
@@ -277,21 +290,20 @@ def _spread_hours(
     count = np.where(calendar, last - begin + 1, workdays)
     rate = hours / count
     lo, hi = np.clip(begin - start, 0, n_days), np.clip(last - start + 1, 0, n_days)
-    out = np.zeros((len(index), n_days))
+    out = np.zeros((n_people, n_days))
     for kind in (False, True):
         pick = (calendar == kind) & (hi > lo)
-        diff = np.zeros(len(index) * (n_days + 1))
+        diff = np.zeros(n_people * (n_days + 1))
         np.add.at(diff, person[pick] * (n_days + 1) + lo[pick], rate[pick])
         np.add.at(diff, person[pick] * (n_days + 1) + hi[pick], -rate[pick])
-        per_day = np.cumsum(diff.reshape(len(index), n_days + 1), axis=1)[:, :n_days]
+        per_day = np.cumsum(diff.reshape(n_people, n_days + 1), axis=1)[:, :n_days]
         weekday = (np.arange(n_days) + start + 3) % 7  # 1970-01-01 was a Thursday
         out += per_day if kind else per_day * (weekday < 5)
     daily: FloatArray = np.maximum(out, 0.0)
     return daily
 
 
-def _task_table(tasks: pd.DataFrame, index: pd.Index) -> TaskTable:
-    person = index.get_indexer(pd.Index(tasks["assignee_gid"])).astype(np.int64)
+def _task_table(tasks: pd.DataFrame, person: IntArray) -> TaskTable:
     completed = tasks["completed"].to_numpy(bool)
     done_day = day_numbers(tasks["completed_at"])
     closed = np.where(completed & (done_day != NAT), done_day, NEVER)

@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
+from itertools import repeat
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -36,6 +38,7 @@ DEFAULT_SLIP_DAYS = 5  # calendar days a late task overruns its due date, before
 MIN_SLIP_ROWS = 30  # completed dated tasks needed to learn slip risk at all
 Z_QUANTILES = 201  # resolution of the stored distribution of standardised residuals
 RESIDUAL_PRIOR = 8.0  # pseudo-rows pulling a person's residual scale towards everyone's
+MEMO_ROWS = 200_000  # feature rows whose predictions a memo keeps (~45 MB at 15 features)
 
 
 class CapacityModel:
@@ -53,6 +56,11 @@ class CapacityModel:
       ``holdout_share`` of origins (model fitted without them) give the spread;
     * ``slip_``: calibrated P(finishes after its due date) (:class:`forecasting.slip.SlipModel`)
       and ``slip_days_``, the median overrun of late tasks.
+
+    A fitted model keeps the predictions of the feature rows it has scored (slip risk, other
+    work, imputed effort; exact, see :class:`_RowMemo`), so forecasting the same or slightly
+    changed data again skips the unchanged rows' trees. A pickled or copied model starts
+    without them.
 
     Attributes:
         bias_: ``person_gid, team, bias, n_tasks, shrunk_from, log_sd, log_bias``.
@@ -130,6 +138,7 @@ class CapacityModel:
         people = None if people is None else frames.validate("people", people)
         log = None if time_log is None else validate_time_log(time_log)
         self.today_ = today
+        self._memos = _memos()
         done = tasks["completed"].to_numpy(bool)
         logged = log is not None and bool((log["day"] < pd.Timestamp(today)).any())
         self.fallback_ = None if (done.any() or logged) else NO_HISTORY
@@ -149,6 +158,17 @@ class CapacityModel:
         self._fit_other(tasks, people, time_off, log, today)
         self._version = _digest(self.get_params(), today, tasks, log)
         return self
+
+    def __getstate__(self) -> dict[str, object]:
+        # The memos are a cache of this process: a pickled or copied model starts cold.
+        state = self.__dict__.copy()
+        state.pop("_memos", None)
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        if hasattr(self, "today_"):
+            self._memos = _memos()
 
     def get_params(self) -> dict[str, object]:
         """Constructor settings (scikit-learn style)."""
@@ -200,8 +220,14 @@ class CapacityModel:
         imputed = np.isnan(remaining)
         base = remaining.copy()
         if imputed.any():
-            with self._threads():
-                base[imputed] = np.exp(self.imputer_.predict_log(tasks.loc[imputed]))
+            imputer, X = self.imputer_, self.imputer_.features(tasks.loc[imputed])
+
+            def impute(rows: IntArray) -> FloatArray:
+                with self._threads():
+                    return imputer.predict_features(X.iloc[rows])
+
+            log_h = self._memos["effort"].apply(imputer, X.to_numpy(np.float64), impute)
+            base[imputed] = np.exp(log_h)
             spread = self.imputer_.log_sd_
             log_sd = np.where(imputed, np.hypot(log_sd, spread), log_sd)
         corrected = imputed & (self.imputer_.target_ == "actual_h")  # already actual hours
@@ -223,9 +249,15 @@ class CapacityModel:
         tasks = frames.validate("tasks", open_tasks)
         if self.slip_ is None or tasks.empty:
             return np.zeros(len(tasks))
-        features = task_slip_features(tasks, history, today=self.today_)
-        with self._threads():
-            p = np.asarray(self.slip_.predict_proba(features), dtype=np.float64)
+        with frames.trusted("tasks", tasks):
+            features = task_slip_features(tasks, history, today=self.today_)
+        slip = self.slip_
+
+        def score(rows: IntArray) -> FloatArray:
+            with self._threads():
+                return np.asarray(slip.predict_proba(features.iloc[rows]), dtype=np.float64)
+
+        p = self._memos["slip"].apply(slip, features.to_numpy(np.float64), score)
         return np.where(tasks["due_on"].notna().to_numpy(), p, 0.0)
 
     def other_work(self, history: History, steps: int) -> tuple[pd.DataFrame, FloatArray]:
@@ -241,8 +273,13 @@ class CapacityModel:
         panel = build_panel(history, np.array([history.weeks]), steps, log_bias, people)
         other = np.zeros(len(panel.person))
         if self.regressor_ is not None:
-            with self._threads():
-                other = np.asarray(self.regressor_.predict(panel.X[self.columns_]), np.float64)
+            regressor, X = self.regressor_, panel.X[self.columns_]
+
+            def predict(rows: IntArray) -> FloatArray:
+                with self._threads():
+                    return np.asarray(regressor.predict(X.iloc[rows]), np.float64)
+
+            other = self._memos["other"].apply(regressor, X.to_numpy(np.float64), predict)
         scale = self._scale(panel, history.person_gids)
         frame = pd.DataFrame(
             {"person": panel.person, "step": panel.step, "other_h": other, "scale_h": scale}
@@ -376,6 +413,54 @@ class CapacityModel:
             early_stopping=False,
             random_state=self.random_state,
         )
+
+
+class _RowMemo:
+    """Outputs of a fitted, row-wise estimator, kept per exact feature row (its bytes).
+
+    A row whose bytes equal one seen before gets the output computed for it then: the
+    estimators scored here (boosted trees, their calibration) treat rows independently and
+    deterministically, so a hit is the number a fresh prediction would give. It lets repeated
+    forecasts of the same or slightly changed data skip the predictions of unchanged rows.
+    The rows are forgotten when the estimator, or any of its attributes (a refit), is another
+    object than before; at most :data:`MEMO_ROWS` are kept (older ones dropped all at once).
+    """
+
+    def __init__(self) -> None:
+        # One attribute, replaced whole: a thread never pairs one estimator's rows with another.
+        self._state: tuple[tuple[object, ...], dict[bytes, float]] = ((), {})
+
+    def apply(
+        self, estimator: object, matrix: FloatArray, compute: Callable[[IntArray], FloatArray]
+    ) -> FloatArray:
+        """One output per row of ``matrix``; ``compute(rows)`` gives those of unseen rows."""
+        rows = np.ascontiguousarray(matrix, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] == 0:
+            return compute(np.arange(len(rows)))
+        fitted = (estimator, *getattr(estimator, "__dict__", {}).values())
+        seen, known = self._state
+        if len(seen) != len(fitted) or any(a is not b for a, b in zip(seen, fitted, strict=False)):
+            known = {}
+            self._state = (fitted, known)
+        row_bytes = np.dtype((np.void, rows.itemsize * rows.shape[1]))
+        keys = cast(list[bytes], rows.view(row_bytes).ravel().tolist())
+        # NaN marks a miss; a NaN output, were there one, would only be computed again.
+        out = np.fromiter(map(known.get, keys, repeat(np.nan)), np.float64, len(keys))
+        miss = np.flatnonzero(np.isnan(out))
+        if miss.size:
+            out[miss] = compute(miss)
+            store = miss
+            if len(known) + miss.size > MEMO_ROWS:  # start again from the rows of this call
+                known = {}
+                self._state = (fitted, known)
+                store = np.arange(len(keys) if len(keys) <= MEMO_ROWS else 0)
+            values = out.tolist()
+            known.update((keys[i], values[i]) for i in store)
+        return out
+
+
+def _memos() -> dict[str, _RowMemo]:
+    return {"slip": _RowMemo(), "other": _RowMemo(), "effort": _RowMemo()}
 
 
 def _subset(panel: Panel, rows: IntArray) -> Panel:

@@ -291,10 +291,11 @@ def _plan_hours(
         np.busday_count(_DAY0 + first_day, _DAY0 + last_day + 1),
     )
     hours = est[pick][task] * days_in / count[task]
+    first, stop, person = opens[pick][task], closes[pick][task], t.person[pick][task]
     for step in range(steps):
         origin_week = week - step
         valid = (origin_week >= 0) & (origin_week < lookup.size)
         pos = np.where(valid, lookup[np.clip(origin_week, 0, lookup.size - 1)], -1)
-        ok = (pos >= 0) & (pos >= opens[pick][task]) & (pos < closes[pick][task])
-        np.add.at(plan[:, :, step], (t.person[pick][task][ok], pos[ok]), hours[ok])
+        ok = np.flatnonzero((pos >= 0) & (pos >= first) & (pos < stop))
+        np.add.at(plan[:, :, step], (person[ok], pos[ok]), hours[ok])
     return plan

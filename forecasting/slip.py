@@ -7,6 +7,7 @@ pure numpy/pandas/scikit-learn, must not import ``bot``.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
@@ -279,31 +280,64 @@ def _features(
     window = np.where(due != _NAT, (due - begin).astype(np.float64), np.nan)
     lead = np.where((due != _NAT) & (created != _NAT), (due - created).astype(np.float64), np.nan)
     estimate = targets["estimate_h"].to_numpy(np.float64)
-    priority = targets["priority"].str.strip().str.lower().map(PRIORITY_RANK)
+    # A handful of distinct priorities: rank those, not every row.
+    codes, names = pd.factorize(targets["priority"].to_numpy(object), use_na_sentinel=True)
+    ranks = pd.Series(names, dtype=object).str.strip().str.lower().map(PRIORITY_RANK)
+    priority = np.append(ranks.to_numpy(np.float64, na_value=np.nan), np.nan)[codes]
     out = {
         "estimate_h": estimate,
         "window_days": window,
         "lead_days": lead,
         "hours_per_day": estimate / (np.maximum(window, 0.0) + 1.0),
         "has_start": (start != _NAT).astype(np.float64),
-        "dependencies": targets["depends_on"].map(len).to_numpy(np.float64),
-        "priority": priority.to_numpy(np.float64, na_value=np.nan),
-        "required_skills": targets["required_skills"].map(len).to_numpy(np.float64),
+        "dependencies": _lengths(targets["depends_on"]),
+        "priority": priority,
+        "required_skills": _lengths(targets["required_skills"]),
     }
-    out |= _track_records(targets, history, as_of, today=today)
-    out |= _open_load(targets, history, as_of)
+    owners = _Groups.of(history["assignee_gid"], targets["assignee_gid"])
+    projects = _Groups.of(history["project_gid"], targets["project_gid"])
+    opened = _as_of_creation(history)
+    out |= _track_records(targets, history, opened, owners, projects, as_of, today=today)
+    out |= _open_load(targets, history, opened, owners, as_of)
     frame = pd.DataFrame(out, index=pd.Index(targets["gid"].to_numpy(), name="gid"))
     return frame.loc[:, list(FEATURES)]
 
 
+@dataclass(frozen=True)
+class _Groups:
+    """Group codes of a history column (-1 where null) and of the targets' values (-1 unseen)."""
+
+    history: IntArray
+    targets: IntArray
+    count: int
+
+    @classmethod
+    def of(cls, history: pd.Series, targets: pd.Series) -> _Groups:
+        codes, uniques = pd.factorize(history.to_numpy(object), use_na_sentinel=True)
+        found = pd.Index(uniques, dtype=object).get_indexer(targets.to_numpy(object))
+        return cls(codes.astype(np.int64), found.astype(np.int64), len(uniques))
+
+    @classmethod
+    def single(cls, n_history: int, n_targets: int) -> _Groups:
+        """Everyone in one group."""
+        return cls(np.zeros(n_history, np.int64), np.zeros(n_targets, np.int64), 1)
+
+
 def _track_records(
-    targets: pd.DataFrame, history: pd.DataFrame, as_of: IntArray, *, today: date
+    targets: pd.DataFrame,
+    history: pd.DataFrame,
+    opened: IntArray,
+    owners: _Groups,
+    projects: _Groups,
+    as_of: IntArray,
+    *,
+    today: date,
 ) -> dict[str, FloatArray]:
     """Past late shares and overruns per assignee and project, from outcomes before ``as_of``."""
     completed = _days(history["completed_at"])
     known = history["completed"].to_numpy(bool) & (completed != _NAT) & (completed < _day(today))
     # An outcome is known when the task completes, and never before the task existed.
-    when = np.maximum(completed, _as_of_creation(history))
+    when = np.maximum(completed, opened)
     dated = known & history["due_on"].notna().to_numpy()
     late = (completed > _days(history["due_on"])).astype(np.float64)
     estimate = history["estimate_h"].to_numpy(np.float64)
@@ -311,22 +345,18 @@ def _track_records(
     timed = known & (estimate > 0) & (actual > 0)
     overrun = np.log(np.where(timed, actual, 1.0) / np.where(timed, estimate, 1.0))
 
-    everyone_h, everyone_t = np.zeros(len(history), object), np.zeros(len(targets), object)
-    org_late = _sums_before(everyone_h[dated], when[dated], late[dated, None], everyone_t, as_of)
-    org_over = _sums_before(everyone_h[timed], when[timed], overrun[timed, None], everyone_t, as_of)
+    everyone = _Groups.single(len(history), len(targets))
+    org_late = _sums_before(everyone, dated, when, late[:, None], as_of)
+    org_over = _sums_before(everyone, timed, when, overrun[:, None], as_of)
     org_late_share = _ratio(org_late[:, 1], org_late[:, 0])
     org_overrun = _ratio(org_over[:, 1], org_over[:, 0])
 
     out: dict[str, FloatArray] = {}
-    for who, column in (("assignee", "assignee_gid"), ("project", "project_gid")):
-        groups_h = history[column].to_numpy(object)
-        groups_t = targets[column].to_numpy(object)
-        sums = _sums_before(groups_h[dated], when[dated], late[dated, None], groups_t, as_of)
+    for who, groups in (("assignee", owners), ("project", projects)):
+        sums = _sums_before(groups, dated, when, late[:, None], as_of)
         out[f"{who}_past_tasks"] = sums[:, 0]
         out[f"{who}_late_share"] = _shrunk(sums[:, 1], sums[:, 0], org_late_share)
-    owners_h = history["assignee_gid"].to_numpy(object)
-    owners_t = targets["assignee_gid"].to_numpy(object)
-    sums = _sums_before(owners_h[timed], when[timed], overrun[timed, None], owners_t, as_of)
+    sums = _sums_before(owners, timed, when, overrun[:, None], as_of)
     out["assignee_overrun"] = _shrunk(sums[:, 1], sums[:, 0], org_overrun)
     unassigned = targets["assignee_gid"].isna().to_numpy()
     for name in ("assignee_past_tasks", "assignee_late_share", "assignee_overrun"):
@@ -338,21 +368,18 @@ def _track_records(
 
 
 def _open_load(
-    targets: pd.DataFrame, history: pd.DataFrame, as_of: IntArray
+    targets: pd.DataFrame, history: pd.DataFrame, opened: IntArray, owners: _Groups, as_of: IntArray
 ) -> dict[str, FloatArray]:
     """Count and estimated hours of the assignee's other tasks open on the ``as_of`` day."""
-    owner = history["assignee_gid"].to_numpy(object)
-    opened = _as_of_creation(history)
     closed = np.where(history["completed"].to_numpy(bool), _days(history["completed_at"]), _NAT)
     hours = np.nan_to_num(history["estimate_h"].to_numpy(np.float64))
     weights = hours[:, None]
     has_open = opened != _NAT
     has_close = has_open & (closed != _NAT)
-    groups_t = targets["assignee_gid"].to_numpy(object)
     # Open on day t: opened on or before t, not closed on or before t (so "before t + 1").
     after = as_of + 1
-    load = _sums_before(owner[has_open], opened[has_open], weights[has_open], groups_t, after)
-    load -= _sums_before(owner[has_close], closed[has_close], weights[has_close], groups_t, after)
+    load = _sums_before(owners, has_open, opened, weights, after)
+    load -= _sums_before(owners, has_close, closed, weights, after)
     # The task itself is not part of the load it meets.
     own_open = _as_of_creation(targets) <= as_of
     own_closed = targets["completed"].to_numpy(bool) & (_days(targets["completed_at"]) <= as_of)
@@ -365,32 +392,94 @@ def _open_load(
 
 
 def _sums_before(
-    groups: npt.NDArray[np.object_],
+    groups: _Groups,
+    rows: npt.NDArray[np.bool_],
     days: IntArray,
     weights: FloatArray,
-    query_groups: npt.ArrayLike,
-    query_days: IntArray,
+    query: IntArray,
 ) -> FloatArray:
-    """Per query: [count, weight sums...] of its group's events on days strictly before its day.
+    """Per target: [count, weight sums...] of its group's events on days strictly before its day.
 
-    One sort of the events plus two binary searches per query, so 10^5 queries over 10^5 events
-    take milliseconds; queries with a missing group get zeros.
+    The events are the history ``rows`` (day ``days``, weights ``weights``); one sort of them by
+    group and day, a running sum, then two look-ups per target, so 10^5 targets over 10^5
+    events take milliseconds; targets with a missing or unseen group get zeros. Groups are
+    numbered in order of first appearance among the events and the null group comes first: the
+    running sums add in exactly that order. With one day for every target and whole-number
+    weights (counts, late flags) every sum is exact in any order: then a count per group does.
     """
-    query = np.asarray(query_groups, dtype=object)
-    codes, _ = pd.factorize(np.concatenate([groups, query]), use_na_sentinel=True)
-    event_code, query_code = codes[: len(groups)], codes[len(groups) :]
-    lowest = int(min(days.min(initial=0), query_days.min(initial=0)))
-    span = int(max(days.max(initial=0), query_days.max(initial=0))) - lowest + 2
-    keys = event_code * span + (days - lowest)
-    order = np.argsort(keys, kind="stable")
-    columns = np.column_stack([np.ones(len(keys)), weights])[order]
-    cumulative = np.vstack([np.zeros((1, columns.shape[1])), np.cumsum(columns, axis=0)])
-    sorted_keys = keys[order]
-    upper = np.searchsorted(sorted_keys, query_code * span + (query_days - lowest), side="left")
-    lower = np.searchsorted(sorted_keys, query_code * span, side="left")
-    sums: FloatArray = cumulative[upper] - cumulative[lower]
-    sums[query_code < 0] = 0.0
+    one_day = query.size > 0 and bool((query == query[0]).all())
+    chosen = weights[rows]
+    if one_day and bool(np.isfinite(chosen).all() and (np.trunc(chosen) == chosen).all()):
+        before = rows & (days < query[0])
+        event_slot, slot = groups.history[before] + 1, groups.targets + 1  # null and unseen: 0
+        # (astype: bincount of an empty selection is int64)
+        per_slot = [np.bincount(event_slot, minlength=groups.count + 1).astype(np.float64)]
+        for column in weights[before].T:
+            per_slot.append(
+                np.bincount(event_slot, column, minlength=groups.count + 1).astype(np.float64)
+            )
+        whole: FloatArray = np.column_stack(per_slot)[slot]
+        whole[slot == 0] = 0.0
+        return whole
+    event_code = _first_seen(groups.history[rows], groups.count)
+    # Shifted by one so the null group (-1) sorts first, as group 0.
+    slot = np.append(event_code.remap, -1)[groups.targets] + 1  # -1 (not seen) becomes the null
+    event_slot = event_code.codes + 1
+    day = days[rows]
+    n_slots = event_code.count + 1
+    order = _group_day_order(event_slot, day, n_slots)
+    # The running count at a position is the position itself: only the weights need a sum.
+    weighted = chosen[order]
+    cumulative = np.vstack([np.zeros((1, weighted.shape[1])), np.cumsum(weighted, axis=0)])
+    starts = np.concatenate([[0], np.cumsum(np.bincount(event_slot, minlength=n_slots))])
+    lower = starts[slot]
+    if one_day:  # count the group's events before that day
+        earlier = np.bincount(event_slot[day < query[0]], minlength=n_slots)
+        upper = lower + earlier[slot]
+    else:
+        lowest = int(min(day.min(initial=0), query.min(initial=0)))
+        span = int(max(day.max(initial=0), query.max(initial=0))) - lowest + 2
+        keys = (event_slot * span + (day - lowest))[order]
+        upper = np.searchsorted(keys, slot * span + (query - lowest), side="left")
+    sums: FloatArray = np.column_stack([upper - lower, cumulative[upper] - cumulative[lower]])
+    sums[slot == 0] = 0.0
     return sums
+
+
+@dataclass(frozen=True)
+class _Codes:
+    codes: IntArray  # per event: its group in order of first appearance (-1 for null)
+    remap: IntArray  # per original group: its new code, -1 when it has no event
+    count: int
+
+
+def _first_seen(codes: IntArray, n_groups: int) -> _Codes:
+    """Renumber group ``codes`` (-1 null) in order of first appearance, as factorize would."""
+    valid = np.flatnonzero(codes >= 0)
+    first = np.full(n_groups, len(codes), dtype=np.int64)
+    np.minimum.at(first, codes[valid], valid)
+    seen = np.flatnonzero(first < len(codes))
+    remap = np.full(n_groups + 1, -1, dtype=np.int64)  # the last slot maps -1 to -1
+    remap[seen[np.argsort(first[seen], kind="stable")]] = np.arange(seen.size)
+    return _Codes(codes=remap[codes], remap=remap[:n_groups], count=int(seen.size))
+
+
+def _group_day_order(group: IntArray, day: IntArray, n_groups: int) -> IntArray:
+    """Stable order of events by group, then day (ties keep their order)."""
+    lo = int(day.min()) if day.size else 0
+    span = int(day.max()) - lo + 1 if day.size else 1
+    if n_groups <= 1 << 16 and span <= 1 << 16:
+        # Two stable passes on 16-bit keys (radix sorts), least significant first.
+        by_day = np.argsort((day - lo).astype(np.uint16), kind="stable")
+        by_group = np.argsort(group[by_day].astype(np.uint16), kind="stable")
+        order: IntArray = by_day[by_group]
+        return order
+    return np.argsort(group * span + (day - lo), kind="stable")
+
+
+def _lengths(values: pd.Series) -> FloatArray:
+    """Length of each tuple of a list column."""
+    return np.fromiter(map(len, values.to_numpy(object)), dtype=np.float64, count=len(values))
 
 
 def _shrunk(total: FloatArray, count: FloatArray, prior: FloatArray) -> FloatArray:

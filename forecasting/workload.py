@@ -120,6 +120,23 @@ class DataQuality:
 
 
 @dataclass(frozen=True)
+class TaskWeeks:
+    """Hours of spread tasks in the horizon weeks they reach, as arrays (entries > EPS_H).
+
+    Attributes:
+        task: row of the task among the open tasks of the frame given, in input order.
+        person: row of its assignee in ``people``.
+        week: week of the horizon (0 = the week of today).
+        hours: its hours in that week.
+    """
+
+    task: IntArray
+    person: IntArray
+    week: IntArray
+    hours: FloatArray
+
+
+@dataclass(frozen=True)
 class Workload:
     """Committed load over the horizon.
 
@@ -134,6 +151,7 @@ class Workload:
         scheduled_h: remaining hours of every spread task (negative counted as 0).
         quality: data-quality report.
         warnings: tolerated problems in people/time off (see ``CapacityGrid.warnings``).
+        task_weeks: every task-week with hours (``drivers`` before the cut, as arrays).
     """
 
     today: date
@@ -146,6 +164,7 @@ class Workload:
     scheduled_h: float
     quality: DataQuality
     warnings: tuple[str, ...]
+    task_weeks: TaskWeeks | None = None
 
 
 @dataclass(frozen=True)
@@ -219,11 +238,7 @@ def compute_workload(
 
     start = today - timedelta(days=today.weekday())
     n_days = 7 * weeks
-    due = _day_number(open_tasks["due_on"])
-    latest = int(due[due != _NAT].max(initial=0)) - _day_number_of(start) + 1
-    extent = min(max(n_days, latest), n_days + EXTENT_DAYS)
-    grid = capacity_grid(people, time_off, start, start + timedelta(days=extent - 1))
-
+    grid = _grid(people, open_tasks, time_off, start, n_days)
     spread, quality = _plan(open_tasks, grid, today=today, lead_days=lead_days)
     daily_h, overdue_h, beyond = _distribute(spread, grid, n_days)
 
@@ -238,6 +253,7 @@ def compute_workload(
             "overdue_h": overdue_h.reshape(-1),
         }
     )
+    task_weeks = _task_weeks(spread, grid, n_days)
     return Workload(
         today=today,
         horizon_start=start,
@@ -245,7 +261,7 @@ def compute_workload(
         daily=daily,
         weekly=_weekly(grid, capacity, daily_h, overdue_h, weeks, bands),
         drivers=_drivers(
-            spread, grid, open_tasks["gid"].to_numpy(dtype=object), n_days, top_drivers
+            task_weeks, grid, open_tasks["gid"].to_numpy(dtype=object), n_days, top_drivers
         ),
         beyond_h=pd.Series(
             np.bincount(spread.person, weights=beyond, minlength=len(grid.person_gids)),
@@ -256,7 +272,48 @@ def compute_workload(
         scheduled_h=float(spread.hours.sum()),
         quality=quality,
         warnings=grid.warnings,
+        task_weeks=task_weeks,
     )
+
+
+def spread_task_weeks(
+    people: pd.DataFrame,
+    tasks: pd.DataFrame,
+    time_off: pd.DataFrame,
+    *,
+    today: date,
+    weeks: int = 4,
+    lead_days: int = 5,
+) -> TaskWeeks:
+    """Hours of each open task in each horizon week, by the rules of :func:`compute_workload`.
+
+    Only the spread: no daily or weekly frames, drivers or quality report, for callers that
+    spread many variants of the same tasks (the forecast's corrected and late efforts).
+
+    Args:
+        people, tasks, time_off: as for :func:`compute_workload`.
+        today, weeks, lead_days: as for :func:`compute_workload`.
+    """
+    if weeks < 1 or lead_days < 1:
+        raise ValueError(f"weeks and lead_days must be >= 1 (got {weeks}, {lead_days})")
+    people = frames.validate("people", people)
+    tasks = frames.validate("tasks", tasks)
+    open_tasks = tasks.loc[~tasks["completed"].to_numpy(dtype=bool)].reset_index(drop=True)
+    start = today - timedelta(days=today.weekday())
+    n_days = 7 * weeks
+    grid = _grid(people, open_tasks, time_off, start, n_days)
+    spread, _ = _plan(open_tasks, grid, today=today, lead_days=lead_days)
+    return _task_weeks(spread, grid, n_days)
+
+
+def _grid(
+    people: pd.DataFrame, tasks: pd.DataFrame, time_off: pd.DataFrame, start: date, n_days: int
+) -> CapacityGrid:
+    """The capacity grid from ``start`` over the horizon and up to the latest due date."""
+    due = _day_number(tasks["due_on"])
+    latest = int(due[due != _NAT].max(initial=0)) - _day_number_of(start) + 1
+    extent = min(max(n_days, latest), n_days + EXTENT_DAYS)
+    return capacity_grid(people, time_off, start, start + timedelta(days=extent - 1))
 
 
 def _day_number(values: pd.Series) -> IntArray:
@@ -406,14 +463,8 @@ def _weekly(
     return frames.validate("load", load)
 
 
-def _drivers(
-    spread: _Spread,
-    grid: CapacityGrid,
-    task_gids: npt.NDArray[np.object_],
-    n_days: int,
-    top: int | None,
-) -> pd.DataFrame:
-    """Hours of each task in each horizon week it touches; the ``top`` largest per cell."""
+def _task_weeks(spread: _Spread, grid: CapacityGrid, n_days: int) -> TaskWeeks:
+    """Hours of each spread task in each horizon week it touches (above :data:`EPS_H`)."""
     inside = np.flatnonzero(spread.first < n_days)
     first, last = spread.first[inside], np.minimum(spread.last[inside], n_days - 1)
     week0, week1 = first // 7, last // 7
@@ -429,20 +480,37 @@ def _drivers(
     kind, person, cum = spread.kind[task], spread.person[task], grid.cumulative
     hours = spread.rate[task] * (cum[kind, person, hi + 1] - cum[kind, person, lo])
     keep = hours > EPS_H
-    task, week, person, hours = task[keep], week[keep], person[keep], hours[keep]
-    order = np.lexsort((-hours, week, person))
+    return TaskWeeks(
+        task=spread.row[task[keep]], person=person[keep], week=week[keep], hours=hours[keep]
+    )
+
+
+def _drivers(
+    task_weeks: TaskWeeks,
+    grid: CapacityGrid,
+    task_gids: npt.NDArray[np.object_],
+    n_days: int,
+    top: int | None,
+) -> pd.DataFrame:
+    """Hours of each task in each horizon week it touches; the ``top`` largest per cell."""
+    task, week = task_weeks.task, task_weeks.week
+    person, hours = task_weeks.person, task_weeks.hours
+    if top is not None and top <= 0:  # no drivers wanted: skip the sort
+        order = np.zeros(0, dtype=np.int64)
+    else:
+        order = np.lexsort((-hours, week, person))
     task, week, person, hours = task[order], week[order], person[order], hours[order]
     if top is not None:
         cell = person * (n_days // 7) + week
         new_cell = np.r_[True, cell[1:] != cell[:-1]]
         start_of_cell = np.maximum.accumulate(np.where(new_cell, np.arange(cell.size), 0))
-        rank = np.arange(cell.size) - start_of_cell
-        task, week, person, hours = (a[rank < top] for a in (task, week, person, hours))
+        keep = np.arange(cell.size) - start_of_cell < top
+        task, week, person, hours = task[keep], week[keep], person[keep], hours[keep]
     return pd.DataFrame(
         {
             "person_gid": grid.person_gids[person].astype(object),
             "week_start": grid.days[7 * week].astype("datetime64[ns]"),
-            "task_gid": task_gids[spread.row[task]].astype(object),
+            "task_gid": task_gids[task].astype(object),
             "hours": hours,
         }
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import functools
+import pickle
 from datetime import date, timedelta
 
 import numpy as np
@@ -239,6 +240,17 @@ def test_forecast_moves_effort_later_when_slip_is_certain():
         never.weekly["mean_h"].iloc[2] - never.weekly["other_h"].iloc[2]
         < late.weekly["mean_h"].iloc[2] - late.weekly["other_h"].iloc[2]
     )
+
+
+def test_forecast_gives_the_same_numbers_when_the_model_has_forecast_the_data_before():
+    org = _org()
+    model = pickle.loads(pickle.dumps(_model()))  # a copy that has scored nothing yet
+    cold = _forecast(org.people, org.tasks, org.time_off, model=model, weeks=6)
+
+    warm = _forecast(org.people, org.tasks, org.time_off, model=model, weeks=6)
+
+    pd.testing.assert_frame_equal(warm.weekly, cold.weekly)
+    pd.testing.assert_frame_equal(warm.drivers, cold.drivers)
 
 
 def test_risk_bands_classify_by_p_over_when_capacity_is_known():

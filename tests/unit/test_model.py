@@ -1,17 +1,21 @@
 from __future__ import annotations
 
+import functools
+import pickle
 import re
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.ensemble import HistGradientBoostingRegressor
 
-from forecasting.effort import fit_bias
+from forecasting.effort import EstimateImputer, fit_bias
 from forecasting.history import build_history
 from forecasting.model import NO_HISTORY, NOT_FITTED, CapacityModel
-from forecasting.panel import build_panel
-from forecasting.synthetic import generate_org
+from forecasting.panel import FEATURE_WEEKS, build_panel
+from forecasting.slip import SlipModel, slip_training_set, task_slip_features
+from forecasting.synthetic import SyntheticOrg, generate_org
 from tests.builders import a_person, a_task, people_frame, tasks_frame
 
 TODAY = date(2025, 3, 12)
@@ -183,3 +187,115 @@ def test_panel_reads_the_days_before_the_origin_but_not_today_s_week_when_time_i
     row = panel.X.iloc[0]
     assert history.hours[0].tolist() == [10.0]  # the week of 3 March; today's week is not realised
     assert (row["hours_last3d"], row["active_days7"], row["days_since_work"]) == (5.0, 3.0, 1.0)
+
+
+@functools.cache
+def _demo() -> tuple[SyntheticOrg, CapacityModel]:
+    org = generate_org(3, today=TODAY, people=12, open_tasks=100, history_months=6)
+    return org, CapacityModel(max_iter=20, min_train_rows=20).fit(
+        org.tasks, today=TODAY, people=org.people
+    )
+
+
+def _cold(model: CapacityModel) -> CapacityModel:
+    """A copy that has scored nothing yet: the memos are not pickled."""
+    copy: CapacityModel = pickle.loads(pickle.dumps(model))
+    return copy
+
+
+def _rows_scored(monkeypatch: pytest.MonkeyPatch, cls: type, method: str) -> list[int]:
+    """The number of rows of every call of ``cls.method`` from now on."""
+    calls: list[int] = []
+    original = getattr(cls, method)
+
+    def counted(self: object, X: pd.DataFrame, *args: object) -> object:
+        calls.append(len(X))
+        return original(self, X, *args)
+
+    monkeypatch.setattr(cls, method, counted)
+    return calls
+
+
+def _open(tasks: pd.DataFrame) -> pd.DataFrame:
+    return tasks[~tasks["completed"]]
+
+
+def test_slip_probability_scores_no_row_again_when_the_same_tasks_come_back(monkeypatch):
+    org, fitted = _demo()
+    model = _cold(fitted)
+    scored = _rows_scored(monkeypatch, SlipModel, "predict_proba")
+
+    first = model.slip_probability(_open(org.tasks), org.tasks)
+    again = model.slip_probability(_open(org.tasks), org.tasks)
+
+    assert scored == [len(_open(org.tasks))]
+    np.testing.assert_array_equal(again, first)
+
+
+def test_slip_probability_scores_only_the_changed_task_when_its_due_date_moves(monkeypatch):
+    org, fitted = _demo()
+    model = _cold(fitted)
+    model.slip_probability(_open(org.tasks), org.tasks)
+    changed = org.tasks.copy()
+    dated = _open(changed)["due_on"].notna() & _open(changed)["created_at"].notna()
+    moved = changed["gid"] == _open(changed).loc[dated, "gid"].iloc[0]
+    changed.loc[moved, "due_on"] += pd.Timedelta(days=9)
+    scored = _rows_scored(monkeypatch, SlipModel, "predict_proba")
+
+    p = model.slip_probability(_open(changed), changed)
+
+    assert scored == [1]
+    np.testing.assert_array_equal(p, _cold(fitted).slip_probability(_open(changed), changed))
+
+
+def test_slip_probability_forgets_its_scores_when_the_model_is_refitted():
+    org, _ = _demo()
+    model = CapacityModel(max_iter=20, min_train_rows=20).fit(org.tasks, today=TODAY)
+    before = model.slip_probability(_open(org.tasks), org.tasks)
+    fewer = org.tasks.drop(index=org.tasks.index[org.tasks["completed"]][::2])
+
+    after = model.fit(fewer, today=TODAY).slip_probability(_open(org.tasks), org.tasks)
+
+    other = CapacityModel(max_iter=20, min_train_rows=20).fit(fewer, today=TODAY)
+    assert not np.array_equal(after, before)
+    np.testing.assert_array_equal(after, other.slip_probability(_open(org.tasks), org.tasks))
+
+
+def test_slip_probability_forgets_its_scores_when_the_slip_model_is_refitted_in_place():
+    org, fitted = _demo()
+    model = _cold(fitted)
+    model.slip_probability(_open(org.tasks), org.tasks)
+    X, y = slip_training_set(org.tasks, today=TODAY)
+    assert model.slip_ is not None
+    model.slip_.fit(X.iloc[: len(y) // 2], y[: len(y) // 2])
+
+    p = model.slip_probability(_open(org.tasks), org.tasks)
+
+    features = task_slip_features(_open(org.tasks), org.tasks, today=TODAY)
+    dated = _open(org.tasks)["due_on"].notna().to_numpy()
+    np.testing.assert_array_equal(p, np.where(dated, model.slip_.predict_proba(features), 0.0))
+
+
+def test_other_work_predicts_each_panel_row_once_when_asked_twice(monkeypatch):
+    org, fitted = _demo()
+    model = _cold(fitted)
+    history = build_history(org.tasks, today=TODAY, people=org.people, max_weeks=FEATURE_WEEKS)
+    predicted = _rows_scored(monkeypatch, HistGradientBoostingRegressor, "predict")
+
+    first, _ = model.other_work(history, 4)
+    again, _ = model.other_work(history, 4)
+
+    assert predicted == [len(first)]
+    pd.testing.assert_frame_equal(again, first)
+
+
+def test_corrected_effort_imputes_each_task_once_when_asked_twice(monkeypatch):
+    org, fitted = _demo()
+    model = _cold(fitted)
+    imputed = _rows_scored(monkeypatch, EstimateImputer, "predict_features")
+
+    first = model.corrected_effort(org.tasks)
+    again = model.corrected_effort(org.tasks)
+
+    assert imputed == [int(first["imputed"].sum())] and imputed[0] > 0
+    pd.testing.assert_frame_equal(again, first)

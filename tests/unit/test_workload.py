@@ -16,6 +16,7 @@ from forecasting.workload import (
     StatusBands,
     Workload,
     compute_workload,
+    spread_task_weeks,
 )
 from tests.builders import a_person, a_task, a_time_off, people_frame, tasks_frame, time_off_frame
 
@@ -275,6 +276,47 @@ def test_workload_keeps_the_largest_drivers_when_more_tasks_than_top():
 
     assert workload.drivers["task_gid"].tolist() == ["big", "mid"]
     assert workload.drivers["hours"].tolist() == pytest.approx([9.0, 3.0])
+
+
+def test_workload_keeps_no_driver_but_every_task_week_when_top_is_zero():
+    tasks = [a_task(gid="a", start_on=date(2025, 3, 12), due_on=date(2025, 3, 18), remaining_h=5.0)]
+
+    workload = _workload(*tasks, top_drivers=0)
+
+    assert workload.drivers.empty
+    assert workload.task_weeks is not None
+    assert workload.task_weeks.week.tolist() == [0, 1]
+    assert workload.task_weeks.hours.sum() == pytest.approx(5.0)
+
+
+def test_spread_task_weeks_gives_every_driver_as_arrays_when_tasks_are_spread():
+    tasks = [
+        a_task(gid="done", completed=True, due_on=date(2025, 3, 14), remaining_h=0.0),
+        a_task(gid="long", start_on=date(2025, 3, 12), due_on=date(2025, 3, 26), remaining_h=22),
+        a_task(gid="undated", remaining_h=4.0),
+        a_task(gid="due", due_on=date(2025, 3, 17), remaining_h=3.0),
+    ]
+    drivers = _workload(*tasks, top_drivers=None).drivers
+
+    spread = spread_task_weeks(
+        people_frame(a_person()), tasks_frame(*tasks), time_off_frame(), today=WEDNESDAY
+    )
+
+    open_gids = np.array(["long", "undated", "due"], dtype=object)
+    monday = np.datetime64(date(2025, 3, 10), "ns")
+    rows = pd.DataFrame(
+        {
+            "person_gid": "p1",
+            "week_start": monday + (7 * spread.week).astype("timedelta64[D]"),
+            "task_gid": open_gids[spread.task],
+            "hours": spread.hours,
+        }
+    )
+    order = ["week_start", "task_gid"]
+    pd.testing.assert_frame_equal(
+        rows.sort_values(order, ignore_index=True), drivers.sort_values(order, ignore_index=True)
+    )
+    assert spread.person.tolist() == [0] * len(rows)
 
 
 def test_status_bands_classify_by_utilisation_when_capacity_is_known():
