@@ -17,9 +17,9 @@ built before the clock starts (each timing is the best of ``--runs`` back-to-bac
 Also: peak traced memory of one cold forecast, where a profiled cold and a profiled warm
 forecast spend their time, a scaling table over open tasks (cold runs; the last column, time
 added per 1,000 tasks over the smallest run, is flat when growth is linear), and the time of
-``CapacityModel.fit`` on the history. Exits 1 when the ``--gate`` ratio (cold by default: the first forecast after a fit;
-see docs/benchmarks.md) exceeds ``--budget``, the peak reaches ``--memory-mb``, or the fit takes
-longer than ``--fit-seconds``.
+``CapacityModel.fit`` on the history. Exits 1 when the ``--gate`` ratio (cold by default: the
+first forecast after a fit; see docs/benchmarks.md) exceeds ``--budget``, the peak reaches
+``--memory-mb``, or the fit takes longer than ``--fit-seconds``.
 
     python -m benchmarks.forecast_speed [--people 1000] [--tasks 100000] [--weeks 12]
 """
