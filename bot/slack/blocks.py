@@ -6,15 +6,23 @@ builders budget for those; untrusted text (names, task titles) is escaped before
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
+from bot.audit import AuditRecord
 from bot.domain import PersonRow, WorkloadReport
+from bot.proposals import MoveRecord, Proposal
 from bot.slack import messages
 from bot.slack.messages import escape
+from bot.slack.proposal_blocks import proposal_blocks
 
 Block = dict[str, Any]
 MAX_BLOCKS = 50
+MAX_HOME_BLOCKS = 100
 MAX_ROWS = MAX_BLOCKS - 8  # header, context, divider, legend, quality, links, overflow note
+HOME_TEAM_ROWS = 15
+MIN_PROPOSAL_BLOCKS = 12  # below this a proposal would show no move at all
 
 
 def help_blocks() -> list[Block]:
@@ -27,7 +35,7 @@ def text_blocks(text: str) -> list[Block]:
     return [_section(text[:3000])]
 
 
-def workload_blocks(report: WorkloadReport) -> list[Block]:
+def workload_blocks(report: WorkloadReport, *, max_rows: int = MAX_ROWS) -> list[Block]:
     """A header, one row per person (most loaded first), a legend and a data-quality footer."""
     weeks = " · ".join(f"W{w.isocalendar().week} ({w:%d %b})" for w in report.week_starts)
     blocks: list[Block] = [
@@ -36,9 +44,9 @@ def workload_blocks(report: WorkloadReport) -> list[Block]:
         {"type": "divider"},
     ]
     rows = sorted(report.rows, key=_peak, reverse=True)
-    blocks += [_person(row) for row in rows[:MAX_ROWS]]
-    if len(rows) > MAX_ROWS:
-        blocks.append(_context(f"…and {len(rows) - MAX_ROWS} more people not shown."))
+    blocks += [_person(row) for row in rows[:max_rows]]
+    if len(rows) > max_rows:
+        blocks.append(_context(f"…and {len(rows) - max_rows} more people not shown."))
     if not rows:
         blocks.append(_section("Nobody in this team has capacity or work in these weeks."))
     blocks.append(_context(messages.FORECAST_LEGEND if report.model_version else messages.LEGEND))
@@ -48,6 +56,85 @@ def workload_blocks(report: WorkloadReport) -> list[Block]:
         links = " · ".join(f"<{url}|{escape(name)}>" for name, url in report.project_links[:10])
         blocks.append(_context(f"Projects: {links}"))
     return blocks
+
+
+def home_blocks(
+    *,
+    mode: str,
+    paused: bool,
+    mine: WorkloadReport | None,
+    mine_note: str | None,
+    team: WorkloadReport | None,
+    proposals: Sequence[tuple[Proposal, Mapping[str, MoveRecord]]],
+    now: datetime,
+    undo_window: timedelta,
+    notice: str | None = None,
+) -> list[Block]:
+    """The App Home: the mode, the viewer's own weeks, their team, and the proposals they can
+    decide (with the same buttons as the messages), within the Home's 100 blocks."""
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": messages.HOME_TITLE}},
+        _context(messages.mode_status(mode, paused)),
+    ]
+    if notice:
+        blocks.append(_section(notice[:3000]))
+    blocks.append(_section(messages.HOME_YOU))
+    if mine is not None:
+        blocks += workload_blocks(mine, max_rows=1)
+    else:
+        blocks.append(_section(mine_note or messages.home_not_in_asana(None)))
+    if team is not None:
+        blocks += [{"type": "divider"}, _section(messages.HOME_TEAM)]
+        blocks += workload_blocks(team, max_rows=HOME_TEAM_ROWS)
+    blocks += [{"type": "divider"}, _section(messages.HOME_PROPOSALS)]
+    if not proposals:
+        blocks.append(_context(messages.HOME_NO_PROPOSALS))
+    for shown, (proposal, records) in enumerate(proposals):
+        room = MAX_HOME_BLOCKS - len(blocks) - 1  # keep one for the "more proposals" note
+        if room < MIN_PROPOSAL_BLOCKS:
+            blocks.append(_context(messages.home_more_proposals(len(proposals) - shown)))
+            break
+        blocks += proposal_blocks(
+            proposal,
+            records,
+            now=now,
+            mode=mode,
+            paused=paused,
+            undo_window=undo_window,
+            max_blocks=min(MAX_BLOCKS, room),
+        )
+    return blocks
+
+
+def audit_blocks(records: Sequence[AuditRecord]) -> list[Block]:
+    """Audit events one line each, oldest first, in as many sections as 3,000 characters need."""
+    if not records:
+        return [_section(messages.AUDIT_EMPTY)]
+    sections = [messages.audit_header(len(records))]
+    for record in records:
+        line = _audit_line(record)[:1000]
+        if len(sections[-1]) + 1 + len(line) > 3000:
+            sections.append(line)
+        else:
+            sections[-1] += "\n" + line
+    return [_section(text) for text in sections]
+
+
+def audit_text(records: Sequence[AuditRecord]) -> str:
+    """The notification/fallback text of an audit answer."""
+    return messages.audit_header(len(records)) if records else messages.AUDIT_EMPTY
+
+
+def _audit_line(record: AuditRecord) -> str:
+    ref = ":".join(p for p in (record.proposal_id, record.move_id) if p)
+    return messages.audit_line(
+        record.time[:16].replace("T", " "),
+        record.actor_slack,
+        record.action,
+        record.target or "",
+        ref,
+        record.result or "",
+    )
 
 
 def workload_text(report: WorkloadReport) -> str:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
 
+from bot.audit import AuditRecord
 from bot.domain import PersonRow, QualityNote, TopTask, WeekCell, WorkloadReport
-from bot.slack import blocks
+from bot.proposals import MoveRecord, Proposal, ProposedMove, TaskValues
+from bot.slack import blocks, messages
 
 WEEKS = (date(2026, 11, 23), date(2026, 11, 30))
 
@@ -151,3 +154,159 @@ def test_workload_blocks_say_why_there_is_no_forecast_when_the_model_is_missing(
     ]
 
     assert "Committed load only, no forecast: no completed history yet" in contexts
+
+
+# ---- App Home and audit -------------------------------------------------------------------
+
+
+def a_proposal(proposal_id: str, moves: int = 1) -> Proposal:
+    return Proposal(
+        proposal_id=proposal_id,
+        team="Platform",
+        created_at=datetime(2026, 11, 25, 9, 0, tzinfo=UTC),
+        expires_at=datetime(2026, 11, 26, 9, 0, tzinfo=UTC),
+        requested_by="U0ANA00001",
+        snapshot_hash="abc",
+        model_version=None,
+        prompt_version=None,
+        moves=tuple(
+            ProposedMove(
+                move_id=f"m{i}",
+                task_gid=str(i),
+                task_name=f"Task {i}",
+                url=None,
+                kind="reassign",
+                from_gid="1",
+                to_gid="2",
+                from_name="Ann",
+                to_name="Ben",
+                hours=8.0,
+                reason="Ann is over",
+                before=TaskValues("1", None, None),
+                after=TaskValues("2", None, None),
+                effort_h=8.0,
+            )
+            for i in range(1, moves + 1)
+        ),
+        summary=f"{moves} moves",
+    )
+
+
+def render_home(**changes: Any) -> list[dict[str, Any]]:
+    arguments: dict[str, Any] = {
+        "mode": "suggest",
+        "paused": False,
+        "mine": a_report(a_row("Ann", 0.5, 0.6)),
+        "mine_note": None,
+        "team": a_report(a_row("Ann", 0.5, 0.6), a_row("Ben", 1.3, 0.9)),
+        "proposals": (),
+        "now": datetime(2026, 11, 25, 14, 0, tzinfo=UTC),
+        "undo_window": timedelta(hours=24),
+    }
+    arguments.update(changes)
+    rendered = blocks.home_blocks(**arguments)
+    View(type="home", blocks=rendered).validate_json()  # the Home's 100-block limit
+    for block in rendered:
+        parsed = Block.parse(block)
+        assert parsed is not None and parsed.to_dict() == block
+    return rendered
+
+
+def home_texts(rendered: list[dict[str, Any]]) -> list[str]:
+    return [
+        b["text"]["text"] if "text" in b else b["elements"][0]["text"]
+        for b in rendered
+        if b["type"] in ("section", "header", "context")
+    ]
+
+
+def test_home_blocks_show_mode_own_weeks_team_and_no_proposals_when_nothing_waits() -> None:
+    rendered = render_home(paused=True)
+
+    texts = home_texts(rendered)
+    assert texts[:3] == [
+        "Capacity Copilot",
+        "Mode: *suggest* · writes to Asana: paused :octagonal_sign:",
+        "*Your next weeks*",
+    ]
+    assert "*Your team*" in texts
+    assert texts[-1] == "Nothing is waiting for your decision."
+
+
+def test_home_blocks_say_why_there_are_no_own_weeks_when_the_viewer_is_not_in_asana() -> None:
+    note = messages.home_not_in_asana("zed@elsewhere.com")
+
+    texts = home_texts(render_home(mine=None, mine_note=note, team=None))
+
+    assert "I couldn't match your Slack email (zed@elsewhere.com) to anyone" in texts[3]
+    assert "*Your team*" not in texts
+
+
+def test_home_blocks_show_proposals_with_their_buttons_within_a_hundred_blocks() -> None:
+    proposals: list[tuple[Proposal, dict[str, MoveRecord]]] = [
+        (a_proposal(f"p{i:012d}", moves=6), {}) for i in range(8)
+    ]
+
+    rendered = render_home(proposals=proposals, notice="Only approvers of Platform can decide.")
+
+    assert len(rendered) <= 100
+    assert home_texts(rendered)[2] == "Only approvers of Platform can decide."
+    values = {
+        e["value"].split(":")[0] for b in rendered if b["type"] == "actions" for e in b["elements"]
+    }
+    assert "p000000000000" in values
+    assert home_texts(rendered)[-1].startswith("…and ")
+    assert home_texts(rendered)[-1].endswith("more proposals in their channels.")
+
+
+def test_audit_blocks_show_one_line_per_event_when_there_are_events() -> None:
+    records = [
+        an_audit_record(1, "approved"),
+        an_audit_record(2, "refused:approve", actor="<!here>"),
+    ]
+
+    rendered = blocks.audit_blocks(records)
+
+    assert rendered[0]["text"]["text"] == (
+        "*Last 2 audit events* (oldest first)\n"
+        "`2026-11-25 14:03` <@U0ANA00001> *approved* 1201 (p1:m1) → ok\n"
+        "`2026-11-25 14:03` &lt;!here&gt; *refused:approve* 1201 (p1:m1) → ok"
+    )
+    assert blocks.audit_text(records) == "*Last 2 audit events* (oldest first)"
+
+
+def test_audit_blocks_split_into_sections_when_the_lines_pass_3000_characters() -> None:
+    records = [an_audit_record(i, "applied", result="x" * 200) for i in range(50)]
+
+    rendered = blocks.audit_blocks(records)
+
+    assert len(rendered) > 1
+    assert all(len(b["text"]["text"]) <= 3000 for b in rendered)
+    assert sum(b["text"]["text"].count("*applied*") for b in rendered) == 50
+
+
+def test_audit_blocks_say_the_log_is_empty_when_there_are_no_events() -> None:
+    assert blocks.audit_blocks([]) == blocks.text_blocks("The audit log is empty.")
+
+
+def an_audit_record(
+    seq: int, action: str, *, actor: str = "U0ANA00001", result: str = "ok"
+) -> AuditRecord:
+    return AuditRecord(
+        seq=seq,
+        time="2026-11-25T14:03:07.000000+00:00",
+        actor_slack=actor,
+        actor_asana=None,
+        action=action,
+        target="1201",
+        before=None,
+        after=None,
+        proposal_id="p1",
+        move_id="m1",
+        model_version=None,
+        prompt_version=None,
+        snapshot_hash=None,
+        result=result,
+        prev_hash="0" * 64,
+        hash="1" * 64,
+    )
