@@ -106,7 +106,7 @@ def test_manifest_declares_capacity_command_with_usage_hint_when_loaded(
     [command] = manifest["features"]["slash_commands"]
 
     assert command["command"] == "/capacity"
-    assert command["usage_hint"] == "help | team <name> [weeks] | @user"
+    assert command["usage_hint"] == "help | team <name> [weeks] | @user | rebalance [team] [weeks]"
 
 
 def test_manifest_enables_home_and_messages_tabs_with_bot_user_when_loaded(
