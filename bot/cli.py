@@ -140,9 +140,13 @@ def _serve(args: argparse.Namespace) -> int:
     from bot.slack.server import serve_http, serve_socket
     from bot.slack.web import create_wsgi_app
 
+    from bot.approvals import open_intents, recover_intents
+
     settings = _settings("asana", "slack_socket" if args.socket else "slack_http")
     deps = bootstrap(settings)
     try:
+        if open_intents(deps):  # a previous process died between an Asana write and its record
+            log.warning("recovered %d interrupted write(s)", recover_intents(deps))
         app = build_app(settings, deps)
         if args.socket:
             serve_socket(app, settings.slack_app_token)
