@@ -135,12 +135,11 @@ def _settings(*require: str) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from bot.approvals import open_intents, recover_intents
     from bot.bootstrap import bootstrap
     from bot.slack.app import build_app
     from bot.slack.server import serve_http, serve_socket
     from bot.slack.web import create_wsgi_app
-
-    from bot.approvals import open_intents, recover_intents
 
     settings = _settings("asana", "slack_socket" if args.socket else "slack_http")
     deps = bootstrap(settings)
