@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ import pytest
 from slack_sdk.models.views import View
 
 from bot.slack import ids, open_proposals
+from sandbox.asana_writes import update_task
 from sandbox.slack_sender import HttpReply
 from tests.asana_orgs import PlanningOrg, planning_org
 from tests.scenarios.conftest import Bot
@@ -215,3 +217,56 @@ def test_app_home_shows_the_proposals_the_user_can_decide(bot: Bot):
 )
 def test_malformed_payloads_get_400_and_no_crash(bot: Bot, body: str, content_type: str):
     assert bot.sender.post(body, content_type).status == 400
+
+
+def test_a_stale_task_is_refused_and_a_fresh_proposal_is_offered(bot: Bot):
+    pid, ts = propose(bot)
+    update_task(bot.asana.state, bot.org.tax_report, {"assignee": bot.org.cy})
+
+    click(bot, ids.APPROVE, f"{pid}:m1", user=LEAD, ts=ts)
+    refusal = bot.slack.wait_for("chat.postEphemeral", timeout=30)[-1]
+    update = bot.slack.wait_for("chat.update", timeout=30)[-1]
+
+    assert "changed in Asana since this proposal" in refusal.params["text"]
+    assert (ids.FRESH_PROPOSAL, f"{pid}:m1") in buttons(update.params["blocks"])
+    assert assignee(bot) == bot.org.cy
+
+
+def test_an_asana_failure_offers_retry_and_retry_applies(bot: Bot):
+    pid, ts = propose(bot)
+    bot.asana.fail_next("PUT", "/tasks/", status=500, times=4)  # the first try and 3 retries
+
+    click(bot, ids.APPROVE, f"{pid}:m1", user=LEAD, ts=ts)
+    failed = bot.slack.wait_for("chat.update", timeout=60)[-1]
+    click(bot, ids.RETRY, f"{pid}:m1", user=LEAD, ts=ts)
+    bot.slack.wait_for("chat.update", count=2, timeout=60)
+
+    assert (ids.RETRY, f"{pid}:m1") in buttons(failed.params["blocks"])
+    wait_until(lambda: assignee(bot) == bot.org.ben, timeout=30)
+    record = bot.deps.book.record(pid, "m1")
+    assert record is not None and record.state == "applied"
+
+
+def test_undo_restores_the_task_from_the_message(bot: Bot):
+    pid, ts = propose(bot)
+    click(bot, ids.APPROVE, f"{pid}:m1", user=LEAD, ts=ts)
+    applied = bot.slack.wait_for("chat.update", timeout=30)[-1]
+
+    click(bot, ids.UNDO, f"{pid}:m1", user=LEAD, ts=ts)
+    bot.slack.wait_for("chat.update", count=2, timeout=30)
+
+    assert (ids.UNDO, f"{pid}:m1") in buttons(applied.params["blocks"])
+    wait_until(lambda: assignee(bot) == bot.org.ana, timeout=30)
+    assert bot.deps.audit.records()[-1].action == "undone"
+
+
+def test_an_expired_proposal_loses_its_buttons_and_writes_nothing(bot: Bot):
+    pid, ts = propose(bot)
+    bot.deps.clock.at += timedelta(hours=25)  # type: ignore[attr-defined]
+
+    click(bot, ids.APPROVE, f"{pid}:m1", user=LEAD, ts=ts)
+    update = bot.slack.wait_for("chat.update", timeout=30)[-1]
+
+    assert buttons(update.params["blocks"]) == []
+    assert "Expired" in json.dumps(update.params["blocks"])
+    assert puts(bot) == 0
