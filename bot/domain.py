@@ -37,6 +37,13 @@ class Snapshot:
     api_calls: int
     warnings: tuple[str, ...] = ()
     digest: str = field(default="", compare=False)
+    # Who can see each project in Asana (the rule: ``bot.services.visible_projects``): its user
+    # members, its ``privacy_setting`` (public_to_workspace | private_to_team | private) and
+    # the members of its team (when that team is synced); and each task's in-scope projects.
+    project_members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    project_privacy: Mapping[str, str] = field(default_factory=dict)
+    project_team_members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    task_projects: Mapping[str, frozenset[str]] = field(default_factory=dict)  # in scope
 
     def content_hash(self) -> str:
         """A short hash of the frames' content: the evidence a forecast was computed from."""
@@ -47,6 +54,15 @@ class Snapshot:
             hashed = pd.util.hash_pandas_object(frame.astype(str), index=False)
             h.update(hashed.to_numpy().tobytes())
         return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who a forecast is shown to: their Asana user (None when no Asana user has their email)
+    and whether they are an admin (admins see every project)."""
+
+    user_gid: str | None
+    is_admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,3 +160,14 @@ class WorkloadReport:
     model_version: str | None = None  # the forecast model behind the numbers, if any
     model_note: str = ""  # what the model learned from, or why there is none
     threshold: float = 1.0  # P(over) means P(load > threshold x capacity)
+    hidden_tasks: int = 0  # open tasks of these people left out: in projects the viewer can't see
+
+    @property
+    def hidden_note(self) -> str:
+        """What the viewer is not shown, e.g. ``3 tasks in projects you cannot see are not
+        shown.``; empty when nothing is hidden."""
+        if not self.hidden_tasks:
+            return ""
+        if self.hidden_tasks == 1:
+            return "1 task in a project you cannot see is not shown."
+        return f"{self.hidden_tasks} tasks in projects you cannot see are not shown."

@@ -18,6 +18,7 @@ from bot.domain import (
     QualityNote,
     Snapshot,
     TopTask,
+    Viewer,
     WeekCell,
     WorkloadReport,
 )
@@ -29,6 +30,8 @@ from forecasting.workload import UNKNOWN_ASSIGNEE, DataQuality
 log = logging.getLogger(__name__)
 ASANA_PROJECT_URL = "https://app.asana.com/0/{gid}/list"
 MODEL_WAIT_S = 20.0
+PUBLIC = "public_to_workspace"
+TEAM_VISIBLE = "private_to_team"
 
 
 def sync_now(deps: Deps) -> Snapshot:
@@ -50,9 +53,17 @@ def list_teams(deps: Deps) -> list[str]:
 
 
 def get_team_workload(
-    deps: Deps, *, team: str, weeks: int | None = None, wait_for_model: bool = False
+    deps: Deps,
+    *,
+    team: str,
+    weeks: int | None = None,
+    wait_for_model: bool = False,
+    viewer: Viewer | None = None,
 ) -> WorkloadReport:
     """Forecast load of every active person in ``team`` over the next ``weeks`` weeks.
+
+    With a ``viewer`` who is not an admin, tasks of projects they cannot see in Asana are left
+    out (:func:`visible_projects`) and counted in ``hidden_tasks``; None shows everything.
 
     Raises:
         LookupFailed: no team of that name (``choices`` lists the known teams).
@@ -60,13 +71,29 @@ def get_team_workload(
     snapshot = deps.snapshots.get()
     name = resolve_team(snapshot, team)
     members = snapshot.people[snapshot.people["team"] == name]
-    return _report(deps, snapshot, members, title=name, team=name, weeks=weeks, wait=wait_for_model)
+    return _report(
+        deps,
+        snapshot,
+        members,
+        title=name,
+        team=name,
+        weeks=weeks,
+        wait=wait_for_model,
+        viewer=viewer,
+    )
 
 
 def get_person_workload(
-    deps: Deps, *, person: str, weeks: int | None = None, wait_for_model: bool = False
+    deps: Deps,
+    *,
+    person: str,
+    weeks: int | None = None,
+    wait_for_model: bool = False,
+    viewer: Viewer | None = None,
 ) -> WorkloadReport:
     """Forecast load of one person, named by email, name or Asana gid.
+
+    ``viewer`` hides tasks of projects they cannot see, as in :func:`get_team_workload`.
 
     Raises:
         LookupFailed: nobody matches (``choices`` holds the closest names).
@@ -82,7 +109,66 @@ def get_person_workload(
         team=row["team"],
         weeks=weeks,
         wait=wait_for_model,
+        viewer=viewer,
     )
+
+
+def viewer_of(deps: Deps, *, email: str | None, is_admin: bool) -> Viewer:
+    """The viewer with this email: their Asana user is the person in scope with that email
+    (None when there is none: they then see public projects only; admins need none)."""
+    user_gid = None
+    if email and not is_admin:
+        people = deps.snapshots.get().people
+        match = people.loc[people["email"].fillna("").str.lower() == email.lower(), "gid"]
+        user_gid = str(match.iloc[0]) if len(match) else None
+    return Viewer(user_gid=user_gid, is_admin=is_admin)
+
+
+def visible_projects(snapshot: Snapshot, viewer: Viewer) -> frozenset[str]:
+    """The projects in scope that ``viewer`` can see in Asana.
+
+    The rule: an admin sees every project. Anyone else sees a project when its
+    ``privacy_setting`` is ``public_to_workspace``; or they are one of its members; or it is
+    ``private_to_team`` and they are a member of its team. A viewer with no Asana user sees
+    public projects only. A project shared with a team through a team *membership* (Asana's
+    replacement for ``private_to_team``) is seen by its user members only: the project
+    listing names users, not teams, so such a project is hidden from too many rather than
+    shown to too many.
+    """
+    if viewer.is_admin:
+        return frozenset(snapshot.projects)
+    user = viewer.user_gid
+    seen = set()
+    for gid in snapshot.projects:
+        privacy = snapshot.project_privacy.get(gid, "private")
+        if (
+            privacy == PUBLIC
+            or (user is not None and user in snapshot.project_members.get(gid, ()))
+            or (
+                privacy == TEAM_VISIBLE
+                and user is not None
+                and user in snapshot.project_team_members.get(gid, ())
+            )
+        ):
+            seen.add(gid)
+    return frozenset(seen)
+
+
+def visible_tasks(snapshot: Snapshot, viewer: Viewer) -> pd.Series:
+    """Which of ``snapshot.tasks`` ``viewer`` can see: those in at least one project they can
+    see, and those assigned to them (Asana shows a task to its assignee wherever it lives)."""
+    projects = visible_projects(snapshot, viewer)
+    tasks = snapshot.tasks
+    seen = [
+        (viewer.user_gid is not None and assignee == viewer.user_gid)
+        or not projects.isdisjoint(
+            snapshot.task_projects.get(gid) or ({home} if isinstance(home, str) else ())
+        )
+        for gid, home, assignee in zip(
+            tasks["gid"], tasks["project_gid"], tasks["assignee_gid"], strict=True
+        )
+    ]
+    return pd.Series(seen, index=tasks.index, dtype=bool)
 
 
 def team_of_email(deps: Deps, email: str | None) -> str | None:
@@ -152,15 +238,26 @@ def _report(
     team: str | None,
     weeks: int | None,
     wait: bool,
+    viewer: Viewer | None,
 ) -> WorkloadReport:
     settings = deps.settings
     weeks = weeks or settings.forecast_weeks
     today = today_in(deps.clock, settings.timezone)
+    gids = set(members["gid"])
+    tasks = snapshot.tasks
+    hidden = 0
+    if viewer is not None and not viewer.is_admin:
+        seen = visible_tasks(snapshot, viewer)
+        hidden_open = ~seen & ~tasks["completed"].astype(bool) & tasks["assignee_gid"].isin(gids)
+        hidden = int(hidden_open.sum())
+        tasks = tasks[seen]
     # Slack answers never wait long behind a fit (the ack went out, but people are waiting).
+    # One model per snapshot, whoever asks: it holds what history taught (biases, slip, other
+    # work), not tasks; a viewer's forecast leaves out exactly the tasks they cannot see.
     fitted = deps.models.get(snapshot, today, wait_s=None if wait else MODEL_WAIT_S)
     forecast = forecast_load(
         snapshot.people,
-        snapshot.tasks,
+        tasks,
         snapshot.time_off,
         today=today,
         weeks=weeks,
@@ -170,21 +267,21 @@ def _report(
         threshold=settings.over_threshold,
         lead_days=settings.lead_days,
     )
-    gids = set(members["gid"])
-    rows = tuple(_person_row(p, forecast, snapshot) for _, p in members.iterrows())
+    rows = tuple(_person_row(p, forecast, tasks) for _, p in members.iterrows())
     plural = "s" if weeks != 1 else ""
     return WorkloadReport(
         title=f"Capacity · {title} · next {weeks} week{plural}",
         team=team,
         week_starts=_week_starts(forecast),
         rows=rows,
-        quality=_quality(forecast.quality, snapshot, gids),
+        quality=_quality(forecast.quality, tasks, gids),
         synced_at=snapshot.synced_at,
         snapshot_hash=snapshot.content_hash(),
-        project_links=_project_links(snapshot, gids),
+        project_links=_project_links(snapshot, tasks, gids),
         model_version=forecast.model_version,
         model_note=fitted.note,
         threshold=forecast.threshold,
+        hidden_tasks=hidden,
     )
 
 
@@ -193,7 +290,7 @@ def _week_starts(forecast: Forecast) -> tuple[date, ...]:
     return tuple(d.date() for d in starts)
 
 
-def _person_row(person: pd.Series, forecast: Forecast, snapshot: Snapshot) -> PersonRow:
+def _person_row(person: pd.Series, forecast: Forecast, tasks: pd.DataFrame) -> PersonRow:
     gid = person["gid"]
     weekly = forecast.weekly[forecast.weekly["person_gid"] == gid].sort_values("week_start")
     probabilistic = forecast.fallback is None
@@ -222,13 +319,13 @@ def _person_row(person: pd.Series, forecast: Forecast, snapshot: Snapshot) -> Pe
         .sort_values("hours", ascending=False)
         .head(3)
     )
-    tasks = snapshot.tasks.set_index("gid")
+    by_gid = tasks.set_index("gid")
     top = tuple(
         TopTask(
             gid=str(task_gid),
-            name=str(tasks.at[task_gid, "name"]),
+            name=str(by_gid.at[task_gid, "name"]),
             hours=float(row["hours"]),
-            url=_optional_str(tasks.at[task_gid, "url"]),
+            url=_optional_str(by_gid.at[task_gid, "url"]),
             imputed=bool(row["imputed"]),
         )
         for task_gid, row in totals.iterrows()
@@ -238,9 +335,8 @@ def _person_row(person: pd.Series, forecast: Forecast, snapshot: Snapshot) -> Pe
     )
 
 
-def _quality(q: DataQuality, snapshot: Snapshot, gids: set[str]) -> QualityNote:
+def _quality(q: DataQuality, tasks: pd.DataFrame, gids: set[str]) -> QualityNote:
     """Gaps among the open tasks assigned to these people (unassigned: across the scope)."""
-    tasks = snapshot.tasks
     mine = set(tasks.loc[tasks["assignee_gid"].isin(gids), "gid"])
     invalid = [gid for gid, reason in q.invalid if gid in mine and reason != UNKNOWN_ASSIGNEE]
     outside = [gid for gid, reason in q.invalid if reason == UNKNOWN_ASSIGNEE]
@@ -254,8 +350,9 @@ def _quality(q: DataQuality, snapshot: Snapshot, gids: set[str]) -> QualityNote:
     )
 
 
-def _project_links(snapshot: Snapshot, gids: set[str]) -> tuple[tuple[str, str], ...]:
-    tasks = snapshot.tasks
+def _project_links(
+    snapshot: Snapshot, tasks: pd.DataFrame, gids: set[str]
+) -> tuple[tuple[str, str], ...]:
     open_mine = tasks[~tasks["completed"] & tasks["assignee_gid"].isin(gids)]
     counts = open_mine["project_gid"].dropna().value_counts()
     return tuple(

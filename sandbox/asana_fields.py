@@ -122,6 +122,7 @@ SHAPES: dict[str, Shape] = {
             "members",
             "followers",
             "custom_field_settings",
+            "privacy_setting",
             "public",
             "default_view",
         ),

@@ -68,15 +68,23 @@ class Team:
     members: list[str]
 
 
+PRIVACY_SETTINGS = ("public_to_workspace", "private_to_team", "private")
+
+
 @dataclass
 class Project:
-    """A project with its sections, custom field settings and tasks (gids, in order)."""
+    """A project with its sections, custom field settings and tasks (gids, in order).
+
+    `privacy` is Asana's `privacy_setting`; `members` are the user gids that are its members.
+    """
 
     gid: str
     name: str
     team: str | None
     archived: bool
     created_at: str
+    privacy: str = "public_to_workspace"
+    members: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     settings: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)

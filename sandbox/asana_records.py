@@ -77,10 +77,11 @@ def _project(state: SandboxState, gid: str) -> dict[str, Any]:
         "team": team,
         "workspace": Ref("workspace", state.workspace_gid),
         "permalink_url": f"https://app.asana.com/0/{gid}/{gid}",
-        "members": [],
+        "members": _refs("user", project.members),
         "followers": [],
         "custom_field_settings": _refs("custom_field_setting", project.settings),
-        "public": False,
+        "privacy_setting": project.privacy,
+        "public": project.privacy == "public_to_workspace",  # deprecated for privacy_setting
         "default_view": "list",
     }
 

@@ -15,6 +15,7 @@ from sandbox import asana_records, asana_writes
 from sandbox.asana_fields import Ref, default_selection, render
 from sandbox.asana_model import (
     DEFAULT_SECTION,
+    PRIVACY_SETTINGS,
     SUBTYPES,
     AsanaError,
     CustomField,
@@ -118,13 +119,36 @@ class SandboxState:
             return team.gid
 
     def add_project(
-        self, name: str, team_gid: str | None, *, gid: str | None = None, archived: bool = False
+        self,
+        name: str,
+        team_gid: str | None,
+        *,
+        gid: str | None = None,
+        archived: bool = False,
+        privacy: str = "public_to_workspace",
+        members: Sequence[str] = (),
     ) -> str:
-        """Add a project (with Asana's default section) owned by a team or by no team."""
+        """Add a project (with Asana's default section) owned by a team or by no team.
+
+        `privacy` is its `privacy_setting`; the default, `public_to_workspace` (the spec's
+        example value), lets everyone in the workspace see it. `members` are user gids.
+        """
         with self.lock:
             if team_gid is not None:
                 self._need(self.teams, team_gid, "team")
-            project = Project(self.new_gid(gid), name, team_gid, archived, self.now_iso())
+            if privacy not in PRIVACY_SETTINGS:
+                raise ValueError(f"privacy must be one of {PRIVACY_SETTINGS}, not {privacy!r}")
+            for member in members:
+                self._need(self.users, member, "user")
+            project = Project(
+                self.new_gid(gid),
+                name,
+                team_gid,
+                archived,
+                self.now_iso(),
+                privacy=privacy,
+                members=list(members),
+            )
             self.projects[project.gid] = project
             self.section_gid(project.gid, DEFAULT_SECTION)
             return project.gid

@@ -196,3 +196,72 @@ def planning_org() -> PlanningOrg:
     )
     state.add_task("Unsized idea", projects=[roadmap])
     return PlanningOrg(state, ana, ben, cy, roadmap, tax, search, audit)
+
+
+@dataclass(frozen=True)
+class VisibilityOrg:
+    """Gids of everything :func:`visibility_org` adds to :func:`small_org`."""
+
+    small: SmallOrg
+    payroll: str
+    infra: str
+    exec_: str
+    salary_run: str
+    disk_upgrade: str
+    board_deck: str
+    tax_export: str
+
+
+def visibility_org() -> VisibilityOrg:
+    """:func:`small_org` plus Platform projects not everyone can see (public ones stay public).
+
+    - Payroll, private, members: Ana. "Salary run": Ben, 8 h, 30 Nov-4 Dec (week 49).
+    - Infra, private to the Platform team. "Disk upgrade": Ben, 20 h, 7-11 Dec (week 50).
+    - Exec, private, no members. "Board deck": Ana, 6 h, 7-11 Dec (week 50).
+    - "Tax export" lives in Payroll *and* in public Billing: Ana, 4 h, 7-11 Dec (week 50).
+
+    `/capacity team platform 3` (weeks 48-50; 40 h a week, 8 h a day):
+    - seeing everything: Ana 125 % · 0 % · 25 % (4 + 6 h); Ben 0 % · 60 % (16 + 8 h) · 50 %.
+    - public projects only (Cleo, or anyone not in Asana): Ana 125 % · 0 % · 10 %;
+      Ben 0 % · 40 % · 0 %; three tasks hidden.
+    - Ben (assignee of his own tasks, in the Platform team): Ana's Board deck is hidden.
+    """
+    org = small_org()
+    state = org.state
+    payroll = state.add_project("Payroll", org.platform, privacy="private", members=[org.ana])
+    infra = state.add_project("Infra", org.platform, privacy="private_to_team")
+    exec_ = state.add_project("Exec", org.platform, privacy="private")
+    for project in (payroll, infra, exec_):
+        state.add_field_to_project(project, org.estimate_field)
+    week_49 = {"start_on": "2026-11-30", "due_on": "2026-12-04"}
+    week_50 = {"start_on": "2026-12-07", "due_on": "2026-12-11"}
+    estimate = org.estimate_field
+    salary = state.add_task(
+        "Salary run",
+        projects=[payroll],
+        assignee=org.ben,
+        custom_fields={estimate: 8 * 60},
+        **week_49,
+    )
+    disk = state.add_task(
+        "Disk upgrade",
+        projects=[infra],
+        assignee=org.ben,
+        custom_fields={estimate: 20 * 60},
+        **week_50,
+    )
+    deck = state.add_task(
+        "Board deck",
+        projects=[exec_],
+        assignee=org.ana,
+        custom_fields={estimate: 6 * 60},
+        **week_50,
+    )
+    tax = state.add_task(
+        "Tax export",
+        projects=[payroll, org.billing],
+        assignee=org.ana,
+        custom_fields={estimate: 4 * 60},
+        **week_50,
+    )
+    return VisibilityOrg(org, payroll, infra, exec_, salary, disk, deck, tax)

@@ -1,8 +1,8 @@
 """Full snapshot of the Asana data the planner needs, read with few calls and no per-task calls.
 
-Reads teams and their members, the projects in scope, the workspace's custom fields, every open
-task plus recently completed history per project, and out-of-office entries per person; returns
-a ``Snapshot`` in the frame contracts of ``forecasting.frames``.
+Reads teams and their members, the projects in scope (with who can see them), the workspace's
+custom fields, every open task plus recently completed history per project, and out-of-office
+entries per person; returns a ``Snapshot`` in the frame contracts of ``forecasting.frames``.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ TASK_FIELDS = (
     "permalink_url",
 )
 FIELD_FIELDS = ("name", "resource_subtype", "format", "asana_created_field")
+# Who can see a project comes with the project listing the sync already makes (no extra call):
+# its user members and its privacy setting, plus its team for "private_to_team".
+PROJECT_FIELDS = ("name", "team", "privacy_setting", "members")
 
 
 @dataclass(frozen=True)
@@ -84,13 +87,16 @@ def full_sync(
     teams = _teams(gateway, scope)
     members: dict[str, Record] = {}
     team_of: dict[str, str] = {}
+    team_users: dict[str, set[str]] = {}
     for team in teams:
         for user in gateway.list(
             gateway.users.get_users, fields=("name", "email"), workspace=ws, team=team["gid"]
         ):
             members.setdefault(user["gid"], user)
             team_of.setdefault(user["gid"], team["name"])
-    projects = _projects(gateway, scope, teams)
+            team_users.setdefault(team["gid"], set()).add(user["gid"])
+    project_records = _projects(gateway, scope, teams)
+    projects = {gid: str(p["name"]) for gid, p in project_records.items()}
     fields = gateway.list(
         gateway.custom_fields.get_custom_fields_for_workspace, ws, fields=FIELD_FIELDS
     )
@@ -124,6 +130,21 @@ def full_sync(
         skills_field=skills,
         api_calls=gateway.api_calls - calls_before,
         warnings=tuple(warnings),
+        project_members={
+            gid: frozenset(m["gid"] for m in p.get("members") or [])
+            for gid, p in project_records.items()
+        },
+        # Asana returns privacy_setting whenever it is asked for; if it ever does not, the
+        # project counts as private (members only) rather than open to everyone.
+        project_privacy={
+            gid: str(p.get("privacy_setting") or "private") for gid, p in project_records.items()
+        },
+        project_team_members={
+            gid: frozenset(team_users[team_gid])
+            for gid, p in project_records.items()
+            if (team_gid := (p.get("team") or {}).get("gid")) in team_users
+        },
+        task_projects=_task_projects(raw_tasks.values(), set(projects)),
     )
     log.info(
         "asana sync: %d people, %d teams, %d projects, %d tasks, %d time-off entries, %d API calls",
@@ -155,12 +176,12 @@ def _teams(gateway: AsanaGateway, scope: SyncScope) -> list[Record]:
     return chosen
 
 
-def _projects(gateway: AsanaGateway, scope: SyncScope, teams: list[Record]) -> dict[str, str]:
+def _projects(gateway: AsanaGateway, scope: SyncScope, teams: list[Record]) -> dict[str, Record]:
     if scope.projects:
         out = {}
         for gid in scope.projects:
             try:
-                out[gid] = gateway.get(gateway.projects.get_project, gid, fields=("name",))["name"]
+                out[gid] = gateway.get(gateway.projects.get_project, gid, fields=PROJECT_FIELDS)
             except AsanaNotFound:
                 raise LookupFailed(
                     f"ASANA_PROJECTS names project {gid}, which does not exist "
@@ -169,15 +190,18 @@ def _projects(gateway: AsanaGateway, scope: SyncScope, teams: list[Record]) -> d
         return out
     if scope.portfolio_gid:
         items = gateway.list(
-            gateway.portfolios.get_items_for_portfolio, scope.portfolio_gid, fields=("name",)
+            gateway.portfolios.get_items_for_portfolio, scope.portfolio_gid, fields=PROJECT_FIELDS
         )
-        return {p["gid"]: p["name"] for p in items if p.get("resource_type") == "project"}
+        return {p["gid"]: p for p in items if p.get("resource_type") == "project"}
     out = {}
     for team in teams:
         for project in gateway.list(
-            gateway.projects.get_projects_for_team, team["gid"], fields=("name",), archived=False
+            gateway.projects.get_projects_for_team,
+            team["gid"],
+            fields=PROJECT_FIELDS,
+            archived=False,
         ):
-            out[project["gid"]] = project["name"]
+            out[project["gid"]] = project
     return out
 
 
@@ -308,6 +332,18 @@ def _tasks_frame(
             }
         )
     return pd.DataFrame(rows, columns=[c.name for c in frames.TASKS])
+
+
+def _task_projects(raw: Iterable[Record], in_scope: set[str]) -> dict[str, frozenset[str]]:
+    """Every in-scope project of each task: a task is visible through any of them."""
+    return {
+        t["gid"]: frozenset(
+            m["project"]["gid"]
+            for m in t.get("memberships") or []
+            if m.get("project") and m["project"]["gid"] in in_scope
+        )
+        for t in raw
+    }
 
 
 def _skill_names(value: Record | None) -> tuple[str, ...]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from datetime import date
 
@@ -15,7 +16,7 @@ from bot.errors import AsanaAuthError, AsanaUnavailable, LookupFailed
 from forecasting.synthetic import generate_org
 from sandbox.asana_server import AsanaSandbox, SandboxState
 from sandbox.demo_org import load_org
-from tests.asana_orgs import NOW, SmallOrg, small_org
+from tests.asana_orgs import NOW, SmallOrg, small_org, visibility_org
 
 TODAY = NOW.date()
 
@@ -180,3 +181,71 @@ def test_gateway_retries_then_succeeds_when_asana_fails_once(
     snap = sync(sandbox, org)
 
     assert len(snap.people) == 3
+
+
+def test_full_sync_records_who_can_see_each_project_without_extra_calls_when_listing_projects(
+    make_asana_sandbox: Callable[..., AsanaSandbox],
+) -> None:
+    world = visibility_org()
+    org = world.small
+    sandbox = make_asana_sandbox(org.state)
+
+    snap = sync(sandbox, org)
+
+    assert snap.project_privacy == {
+        org.billing: "public_to_workspace",
+        org.pipeline: "public_to_workspace",
+        world.payroll: "private",
+        world.infra: "private_to_team",
+        world.exec_: "private",
+    }
+    assert snap.project_members == {
+        org.billing: frozenset(),
+        org.pipeline: frozenset(),
+        world.payroll: frozenset({org.ana}),
+        world.infra: frozenset(),
+        world.exec_: frozenset(),
+    }
+    platform = frozenset({org.ana, org.ben})
+    assert snap.project_team_members == {
+        org.billing: platform,
+        org.pipeline: frozenset({org.cleo}),
+        world.payroll: platform,
+        world.infra: platform,
+        world.exec_: platform,
+    }
+    assert snap.task_projects[world.tax_export] == frozenset({world.payroll, org.billing})
+    assert snap.task_projects[world.board_deck] == frozenset({world.exec_})
+    # Memberships ride on the team project listings the sync already makes: 1 workspace teams
+    # + 2 team members + 2 team projects + 1 custom fields + 5 project tasks + 3 out-of-office.
+    calls = Counter(re.sub(r"/\d+(?=/|$)", "/{gid}", e.path) for e in org.state.log())
+    assert calls == {
+        "/api/1.0/workspaces/{gid}/teams": 1,
+        "/api/1.0/users": 2,
+        "/api/1.0/teams/{gid}/projects": 2,
+        "/api/1.0/workspaces/{gid}/custom_fields": 1,
+        "/api/1.0/projects/{gid}/tasks": 5,
+        "/api/1.0/ooo_entries": 3,
+    }
+    assert snap.api_calls == 14
+    listings = [e for e in org.state.log() if e.path.endswith("/projects")]
+    assert {e.query["opt_fields"] for e in listings} == {"name,team,privacy_setting,members"}
+
+
+@pytest.mark.parametrize("source", ["projects", "portfolio"])
+def test_full_sync_records_project_members_when_projects_come_from_settings_or_a_portfolio(
+    make_asana_sandbox: Callable[..., AsanaSandbox], source: str
+) -> None:
+    world = visibility_org()
+    org = world.small
+    chosen = (world.payroll, world.infra)
+    scope: dict[str, object] = {"projects": chosen}
+    if source == "portfolio":
+        scope = {"portfolio_gid": org.state.add_portfolio("Finance", org.ana, list(chosen))}
+    sandbox = make_asana_sandbox(org.state)
+
+    snap = sync(sandbox, org, **scope)
+
+    assert snap.project_privacy == {world.payroll: "private", world.infra: "private_to_team"}
+    assert snap.project_members == {world.payroll: frozenset({org.ana}), world.infra: frozenset()}
+    assert snap.project_team_members[world.infra] == frozenset({org.ana, org.ben})

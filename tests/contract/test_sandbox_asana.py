@@ -259,6 +259,24 @@ def test_projects_filter_by_team_and_archived_when_listed(
     assert project["archived"] is False and len(project["custom_field_settings"]) == 5
 
 
+def test_projects_carry_members_and_privacy_setting_when_asked_for_in_opt_fields(
+    client: asana.ApiClient, org: Org
+) -> None:
+    secret = org.state.add_project("Payroll", org.platform, privacy="private", members=[org.ben])
+    api = asana.ProjectsApi(client)
+    opts = {"opt_fields": "name,team,privacy_setting,members", "archived": "false"}
+
+    listed = list(api.get_projects_for_team(org.platform, opts, _request_timeout=T))
+
+    ben = {"gid": org.ben, "resource_type": "user", "name": "Ben Bitdiddle"}
+    assert [(p["name"], p["privacy_setting"], p["members"]) for p in listed] == [
+        ("Billing", "public_to_workspace", []),
+        ("Payroll", "private", [ben]),
+    ]
+    full = api.get_project(secret, {}, _request_timeout=T)
+    assert (full["privacy_setting"], full["public"], full["members"]) == ("private", False, [ben])
+
+
 def test_portfolios_list_the_owners_portfolios_and_items_when_requested(
     client: asana.ApiClient, org: Org
 ) -> None:

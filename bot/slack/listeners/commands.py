@@ -16,7 +16,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import approvals, services
+from bot import approvals, rollout, services
 from bot.agent.intents import (
     BadCount,
     BadMode,
@@ -35,7 +35,7 @@ from bot.agent.intents import (
     parse_command,
 )
 from bot.bootstrap import Deps
-from bot.domain import WorkloadReport
+from bot.domain import Viewer, WorkloadReport
 from bot.errors import CopilotError, LookupFailed
 from bot.slack import blocks, ids, messages
 from bot.slack.background import BackgroundJobs
@@ -181,9 +181,12 @@ def _callers_team(deps: Deps, client: WebClient, user_id: str, team_id: str) -> 
 
 def _workload(deps: Deps, intent: Intent, client: WebClient, user_id: str, team_id: str) -> Answer:
     report: WorkloadReport
+    viewer = _viewer(deps, client, user_id, team_id)
     if isinstance(intent, ShowTeam):
         try:
-            report = services.get_team_workload(deps, team=intent.team, weeks=intent.weeks)
+            report = services.get_team_workload(
+                deps, team=intent.team, weeks=intent.weeks, viewer=viewer
+            )
         except LookupFailed as exc:
             raise _friendly(exc, messages.unknown_team(intent.team, exc.choices)) from None
     elif isinstance(intent, ShowPerson):
@@ -192,15 +195,35 @@ def _workload(deps: Deps, intent: Intent, client: WebClient, user_id: str, team_
             failure = LookupFailed(f"user {intent.slack_user_id} has no email in Slack")
             raise _friendly(failure, messages.unknown_person("that user", []))
         try:
-            report = services.get_person_workload(deps, person=query, weeks=intent.weeks)
+            report = services.get_person_workload(
+                deps, person=query, weeks=intent.weeks, viewer=viewer
+            )
         except LookupFailed as exc:
             raise _friendly(exc, messages.unknown_person(query, exc.choices)) from None
     elif isinstance(intent, ShowMyTeam):
         team = _callers_team(deps, client, user_id, team_id)
-        report = services.get_team_workload(deps, team=team, weeks=intent.weeks)
+        report = services.get_team_workload(deps, team=team, weeks=intent.weeks, viewer=viewer)
     else:  # pragma: no cover - _immediate_answer handled every other intent
         raise AssertionError(f"unexpected intent {intent!r}")
-    return blocks.workload_text(report), blocks.workload_blocks(report)
+    return blocks.workload_text(report), _workload_blocks(report)
+
+
+def _viewer(deps: Deps, client: WebClient, user_id: str, team_id: str) -> Viewer:
+    """The caller as forecasts see them: their Asana user and whether they are an admin. A
+    caller whose email Slack will not give counts as unknown (public projects only)."""
+    actor = actor_of(deps, client, user_id, team_id)
+    return services.viewer_of(deps, email=actor.email, is_admin=rollout.is_admin(deps, actor))
+
+
+def _workload_blocks(report: WorkloadReport) -> list[dict[str, Any]]:
+    """The report's blocks, with a footer saying how many tasks the viewer may not see."""
+    if not report.hidden_tasks:
+        return blocks.workload_blocks(report)
+    # One row fewer keeps the extra footer within Slack's 50 blocks.
+    body = blocks.workload_blocks(report, max_rows=blocks.MAX_ROWS - 1)
+    note = f":lock: {report.hidden_note}"
+    body.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
+    return body
 
 
 def _friendly(exc: LookupFailed, text: str) -> LookupFailed:

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot import approvals, services
+from bot import approvals, rollout, services
 from bot.approvals import Actor
 from bot.bootstrap import Deps
 from bot.domain import WorkloadReport
@@ -49,7 +49,10 @@ def publish_home(
 ) -> None:
     """Build and publish ``user_id``'s Home; ``notice`` is shown on top (a refusal, say)."""
     actor = actor_of(deps, client, user_id, team_id)
-    mine, mine_note, team = _workloads(deps, actor.email)
+    mine, mine_note, team = _workloads(deps, actor)
+    # The Home's tables have no room of their own for it: say it above them.
+    hidden = [f":lock: {r.hidden_note}" for r in (mine, team) if r and r.hidden_tasks]
+    notice = "\n".join(n for n in (notice, *hidden) if n) or None
     view = {
         "type": "home",
         "blocks": blocks.home_blocks(
@@ -101,13 +104,16 @@ def records_of(deps: Deps, proposal: Proposal) -> dict[str, MoveRecord]:
 
 
 def _workloads(
-    deps: Deps, email: str | None
+    deps: Deps, actor: Actor
 ) -> tuple[WorkloadReport | None, str | None, WorkloadReport | None]:
-    """The viewer's own report (or why there is none) and their team's report."""
+    """The viewer's own report (or why there is none) and their team's report, each without
+    the tasks of projects the viewer cannot see (unless they are an admin)."""
+    email = actor.email
     if not email:
         return None, messages.home_not_in_asana(None), None
     try:
-        mine = services.get_person_workload(deps, person=email)
+        viewer = services.viewer_of(deps, email=email, is_admin=rollout.is_admin(deps, actor))
+        mine = services.get_person_workload(deps, person=email, viewer=viewer)
     except LookupFailed:
         return None, messages.home_not_in_asana(email), None
     except CopilotError as exc:
@@ -117,7 +123,7 @@ def _workloads(
     if team_name is None:
         return mine, None, None
     try:
-        team = services.get_team_workload(deps, team=team_name)
+        team = services.get_team_workload(deps, team=team_name, viewer=viewer)
     except CopilotError as exc:
         log.warning("App Home team workload for %s failed: %s", team_name, exc)
         team = None
