@@ -118,3 +118,54 @@ def generate(kind: str, agents: int, jobs: int, seed: int) -> AssignmentProblem:
     else:
         capacity = np.floor(0.8 * weight.sum(axis=1) / agents)
     return AssignmentProblem(cost=cost, weight=weight, capacity=capacity)
+
+
+def generate_weekly(
+    people: int, tasks: int, weeks: int, shifts: int, seed: int
+) -> AssignmentProblem:
+    """A fresh rebalancer-shaped instance (integer data): tasks held by people over ``weeks``.
+
+    A task puts U[2, 12] hours into each of 1-3 consecutive weeks. It may stay, go to another
+    person with the skills (70 % of people; hours scaled by their speed, U[0.8, 1.25]) for a
+    cost of 2, or keep its holder with its hours moved 1..``shifts`` weeks later (hours past
+    the horizon drop out) for 1 per week. Agents are (person, shift) pairs grouped by person,
+    resources are weeks; load above 85 % of the mean person-week costs U{2..4} per hour, and
+    no cell may end above max(1.25 x that line, its load today). At most tasks / 8 move.
+    """
+    rng = np.random.default_rng(seed)
+    options = shifts + 1
+    holder = rng.integers(0, people, size=tasks)
+    profile = np.zeros((tasks, weeks))
+    start = rng.integers(0, weeks, size=tasks)
+    span = rng.integers(1, 4, size=tasks)
+    for j in range(tasks):
+        end = min(weeks, start[j] + span[j])
+        profile[j, start[j] : end] = rng.integers(2, 13, size=end - start[j])
+    person = np.repeat(np.arange(people), options)
+    shift = np.tile(np.arange(options), people)
+    speed = np.round(rng.uniform(0.8, 1.25, size=(people, tasks)), 2)
+    speed[holder, np.arange(tasks)] = 1.0
+    weight = np.zeros((people * options, tasks, weeks))
+    for s in range(options):
+        moved = np.zeros_like(profile)
+        moved[:, s:] = profile[:, : weeks - s]
+        weight[shift == s] = np.round(speed[:, :, None] * moved[None, :, :])
+    mine = person[:, None] == holder[None, :]
+    skilled = (rng.random((people, tasks)) < 0.7)[person] | mine
+    forbidden = ~skilled | ((shift[:, None] > 0) & ~mine)
+    cost = np.where(mine, shift[:, None].astype(np.float64), 2.0)
+    current = holder * options
+    today = np.zeros((people, weeks))
+    np.add.at(today, holder, profile)
+    line = np.floor(0.85 * today.mean()) * np.ones((people, weeks))
+    return AssignmentProblem(
+        cost=cost,
+        weight=weight,
+        capacity=line,
+        forbidden=forbidden,
+        current=current,
+        max_moves=tasks // 8,
+        overload_cost=rng.integers(2, 5, size=(people, weeks)).astype(np.float64),
+        group=person,
+        limit=np.maximum(np.floor(1.25 * line), today),
+    )

@@ -224,12 +224,13 @@ def solve_assignment(
 ) -> AssignmentResult:
     """Find a least-cost (or most-profitable) plan within the time limit.
 
-    Every run starts with a Lagrangian bound (capacities and the move budget priced in) and a
-    short weighted local search. Problems with at most ``exact_size_limit`` usable (job, agent)
-    pairs then get HiGHS on the whole model in a worker thread, which proves optimality, while
-    this thread alternates the local search with MILP rounds warm-started from its best plan
-    (see ``assignment_strategy``). Larger problems alternate the local search with
-    MILP-solved neighbourhoods (the jobs of a few agents re-split exactly).
+    Every run starts with a Lagrangian bound (each cell's capacity or ceiling and the move
+    budget priced in) and a short weighted local search. Problems with at most
+    ``exact_size_limit`` usable (job, agent) pairs then get HiGHS on the whole model in a
+    worker thread, which proves optimality, while this thread alternates the local search with
+    MILP rounds warm-started from its best plan (see ``assignment_strategy``). Larger problems
+    alternate the local search with MILP-solved neighbourhoods (the jobs of a few capacity
+    groups re-split exactly).
 
     The result depends only on the problem and ``seed`` when the solve ends before the time
     limit (optimality proven, or the large-problem search stalled); a run cut short by the
@@ -263,7 +264,9 @@ def solve_assignment(
     pairs = int(np.count_nonzero(instance.allowed))
     optimal = proven(search.best_value, lower)
     if pairs <= exact_size_limit and not optimal:
-        optimal, lower, proven_empty = improve_exact(instance, search, lower, deadline=deadline)
+        optimal, lower, proven_empty = improve_exact(
+            instance, search, bound, lower, deadline=deadline
+        )
         if proven_empty:
             return _no_plan(
                 instance.n,

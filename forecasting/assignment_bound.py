@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from forecasting.assignment_instance import FloatArray, Instance
+from forecasting.assignment_instance import BoolArray, FloatArray, Instance
 
 # Subgradient schedule: halve the step after this many rounds without a better bound, and stop
 # once the step factor is this small (the bound then moves by well under 0.01 %).
@@ -35,6 +35,23 @@ class LagrangianBound:
     prices: FloatArray
     move_price: float
     priced_cost: FloatArray
+
+    def useful(self, upper: float) -> BoolArray:
+        """(m, n) pairs that a plan worth at most ``upper`` may use (all usable pairs when
+        ``upper`` is not finite).
+
+        Every plan is worth at least ``value`` plus the reduced cost (priced cost above the
+        job's cheapest) of each pair it uses, so a pair whose reduced cost alone exceeds
+        ``upper - value`` is in no such plan: reduced-cost fixing, which on tight problems
+        leaves HiGHS a fraction of the pairs to branch on.
+        """
+        usable = np.isfinite(self.priced_cost)
+        if not np.isfinite(upper) or not usable.any():
+            return usable
+        reduced = self.priced_cost - np.where(usable, self.priced_cost, np.inf).min(axis=0)
+        room = upper - self.value + 1e-6 * max(1.0, abs(upper))
+        kept: BoolArray = usable & (reduced <= room)
+        return kept
 
 
 def move_matrix(instance: Instance) -> FloatArray:
@@ -82,6 +99,7 @@ def lagrangian_bound(
     cap_price = np.where(unbounded, price, np.inf)
     below = np.minimum(instance.capacity, ceiling)
     top = np.where(unbounded, 0.0, ceiling)
+    soft = instance.priced
     scale = max(1.0, float(np.abs(np.where(instance.allowed, instance.cost, 0.0)).max(initial=0)))
     prices = np.zeros_like(instance.capacity)
     move_price = 0.0
@@ -92,15 +110,21 @@ def lagrangian_bound(
         if counts_moves:
             priced = priced + move_price * moved
         choice = np.argmin(priced, axis=0)
-        on_capacity = np.minimum(prices, price)
-        charged = on_capacity.ravel() @ below.ravel() + (prices - on_capacity).ravel() @ top.ravel()
-        value = float(priced[choice, jobs].sum() - charged)
         load = instance.cell_loads(choice, instance.weight[choice, jobs])
-        low, high = load - below, load - ceiling
-        # The subgradient of the charge: capacity below the overload price, ceiling above it,
-        # and at it whichever row the load breaks (none when within both).
-        at_price = np.where(high > 0.0, high, np.where(low < 0.0, low, 0.0))
-        grad = np.where(prices < price, low, np.where(prices > price, high, at_price))
+        if soft:
+            on_capacity = np.minimum(prices, price)
+            charged = on_capacity.ravel() @ below.ravel()
+            charged += (prices - on_capacity).ravel() @ top.ravel()
+            low, high = load - below, load - ceiling
+            # The subgradient of the charge: capacity below the overload price, ceiling above
+            # it, and at it whichever row the load breaks (none when within both).
+            at_price = np.where(high > 0.0, high, np.where(low < 0.0, low, 0.0))
+            grad = np.where(prices < price, low, np.where(prices > price, high, at_price))
+        else:
+            # No cell is priced: every multiplier prices its ceiling alone (plain GAP).
+            charged = prices.ravel() @ top.ravel()
+            grad = load - top
+        value = float(priced[choice, jobs].sum() - charged)
         # A price at a bound cannot move further that way: drop that part of the subgradient.
         grad = np.where((prices <= 0.0) & (grad < 0.0), 0.0, grad)
         grad = np.where((prices >= cap_price) & (grad > 0.0), 0.0, grad)

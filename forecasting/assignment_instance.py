@@ -108,7 +108,7 @@ class Instance:
 
     def price_weight(self, prices: FloatArray) -> FloatArray:
         """(m, n) sum over resources of ``prices`` (g, k) at agent i's group times weight."""
-        at_agent = prices[self.group]
+        at_agent = prices if self.own_groups else prices[self.group]
         if self.k == 1:
             return at_agent[:, 0][:, None] * self.weight[:, :, 0]
         priced: FloatArray = np.einsum("ijk,ik->ij", self.weight, at_agent)
@@ -116,13 +116,13 @@ class Instance:
 
     def cell_loads(self, agents: IntArray, weights: FloatArray) -> FloatArray:
         """(g, k) load when jobs sit at ``agents`` (p,) using ``weights`` (p, k)."""
-        groups = self.group[agents]
+        groups = agents if self.own_groups else self.group[agents]
         if self.k == 1:
             load = np.bincount(groups, weights=weights[:, 0], minlength=self.g)
-            return load.astype(np.float64)[:, None]
+            return load.astype(np.float64, copy=False)[:, None]
         cells = (groups[:, None] * self.k + np.arange(self.k)).ravel()
         flat = np.bincount(cells, weights=weights.ravel(), minlength=self.g * self.k)
-        return flat.astype(np.float64).reshape(self.g, self.k)
+        return flat.astype(np.float64, copy=False).reshape(self.g, self.k)
 
     def loads(self, plan: IntArray) -> FloatArray:
         """(g, k) load per cell under ``plan``."""

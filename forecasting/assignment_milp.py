@@ -48,6 +48,11 @@ def solve_milp(
 ) -> MilpOutcome:
     """Solve the assignment MILP over the kept pairs, optionally only re-deciding some jobs.
 
+    The model: a binary x per kept (agent, job) pair, one row per job (exactly one agent),
+    one row per cell (group, resource) — ``load <= ceiling``, or where overload is priced
+    ``load - overload <= capacity`` with a continuous ``0 <= overload <= ceiling - capacity``
+    paid at the cell's price — and, with a move budget, one row counting the jobs that stay.
+
     HiGHS through scipy takes no starting solution, so a feasible ``incumbent`` is handed over
     by complementing its variables (x' = 1 - x on its pairs, overload shifted by its own):
     the incumbent becomes the all-zero point, which HiGHS tries first, so the search starts

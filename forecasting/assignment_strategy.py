@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from forecasting.assignment_bound import LagrangianBound
 from forecasting.assignment_instance import Instance, IntArray
 from forecasting.assignment_milp import MilpOutcome, objective_floor, solve_milp
 from forecasting.assignment_search import LocalSearch
@@ -39,7 +40,12 @@ def proven(value: float, lower: float) -> bool:
 
 
 def improve_exact(
-    instance: Instance, search: LocalSearch, lower: float, *, deadline: float
+    instance: Instance,
+    search: LocalSearch,
+    bound: LagrangianBound,
+    lower: float,
+    *,
+    deadline: float,
 ) -> tuple[bool, float, bool]:
     """A cold MILP in a worker thread proves; search and short MILPs improve here meanwhile.
 
@@ -48,11 +54,15 @@ def improve_exact(
     warm start on the instances measured); a proof ends the solve and its plan is returned, so
     the answer does not depend on which thread got there first. This thread alternates the
     local search with MILP rounds warm-started from the best plan: over the whole model when
-    the plan is new, over a few agents' jobs when HiGHS has already seen it.
+    the plan is new, over a few capacity groups' jobs when HiGHS has already seen it. Both
+    models leave out the pairs that the Lagrangian reduced costs rule out for any plan as good
+    as the best one (``LagrangianBound.useful``): on the slowest Chu & Beasley proofs
+    (b10200, c20200) that saves about a third of the time.
 
     Args:
         instance: the problem in minimisation form.
         search: the local search holding the best plan so far.
+        bound: the Lagrangian bound, whose reduced costs prune the MILPs.
         lower: the best lower bound so far.
         deadline: ``time.monotonic()`` value at which to stop.
 
@@ -61,10 +71,13 @@ def improve_exact(
     """
     integral = instance.integral_objective
     with ThreadPoolExecutor(max_workers=1) as pool:
+        # Pairs no plan as good as the best so far can use are left out (the best plan's
+        # own pairs stay): the model still holds every optimal plan, so its proof stands.
+        pruned = search.best_plan is not None
         proof = pool.submit(
             solve_milp,
             instance,
-            keep=instance.allowed,
+            keep=instance.allowed & bound.useful(search.best_value),
             time_limit=max(deadline - time.monotonic(), 0.05),
         )
         restart: IntArray | None = None  # None: resume the search where it stopped
@@ -87,7 +100,10 @@ def improve_exact(
             if search.best_value < milp_seen:
                 milp_seen = search.best_value
                 outcome = solve_milp(
-                    instance, keep=instance.allowed, time_limit=seconds, incumbent=best
+                    instance,
+                    keep=instance.allowed & bound.useful(search.best_value),
+                    time_limit=seconds,
+                    incumbent=best,
                 )
                 if outcome.plan is not None:
                     search.consider(outcome.plan, "milp+heuristic")
@@ -99,7 +115,8 @@ def improve_exact(
                 restart = search.best_plan
         outcome = proof.result()
     if outcome.status == "infeasible":
-        return False, lower, True
+        # Only an unpruned model proves that no plan exists (a pruned one holds a plan).
+        return False, lower, not pruned
     # HiGHS meets rows to its own tolerance (1e-7 absolute); a plan that only does so on
     # fractional weights is not adopted, so every returned plan passes ``violations``.
     if (
@@ -118,7 +135,8 @@ def improve_exact(
 def improve_large(instance: Instance, search: LocalSearch, *, deadline: float) -> None:
     """Local search and MILP-solved neighbourhoods around the best plan, in turns.
 
-    Ends at the deadline, or earlier once ``IDLE_ROUNDS`` rounds in a row found nothing.
+    Ends at the deadline, or earlier once a plan is known and ``IDLE_ROUNDS`` rounds in a row
+    found nothing better.
     """
     restart: IntArray | None = None
     idle = 0
@@ -129,7 +147,8 @@ def improve_large(instance: Instance, search: LocalSearch, *, deadline: float) -
         searched = search.best_value
         left = deadline - time.monotonic()
         neighbourhoods(instance, search, deadline=time.monotonic() + 0.5 * left)
-        idle = 0 if search.best_value < before else idle + 1
+        # Stagnation ends only a search that has a plan to return.
+        idle = 0 if search.best_value < before or search.best_plan is None else idle + 1
         # Resume the search where it stopped unless a neighbourhood found a better plan.
         restart = search.best_plan if search.best_value < searched else None
 
