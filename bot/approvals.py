@@ -262,6 +262,16 @@ def _apply(deps: Deps, actor: Actor, proposal: Proposal, move: ProposedMove) -> 
         return _failed(
             deps, actor, proposal, move, exc.user_message, retry=True, seen=_read(deps, move)
         )
+    _record_applied(deps, actor, proposal, move, "ok" if written else "ok (no change needed)")
+    _intent(deps, intent, "closed")
+    return Outcome(move.move_id, True, "applied", f"Applied after approval by <@{actor.slack_id}>.")
+
+
+def _record_applied(
+    deps: Deps, actor: Actor, proposal: Proposal, move: ProposedMove, result: str
+) -> None:
+    """Audit the write, then mark the move applied (the audit event comes first: a crash in
+    between leaves an applied event and an open intent, which recovery resolves)."""
     audit_event(
         deps,
         actor,
@@ -271,7 +281,7 @@ def _apply(deps: Deps, actor: Actor, proposal: Proposal, move: ProposedMove) -> 
         move=move,
         before=move.before.to_json(),
         after=move.after.to_json(),
-        result="ok" if written else "ok (no change needed)",
+        result=result,
     )
     deps.book.advance(
         proposal.proposal_id,
@@ -279,10 +289,8 @@ def _apply(deps: Deps, actor: Actor, proposal: Proposal, move: ProposedMove) -> 
         "applied",
         actor=actor.slack_id,
         at=deps.clock.now(),
-        result="applied",
+        result=f"applied ({result})",
     )
-    _intent(deps, intent, "closed")
-    return Outcome(move.move_id, True, "applied", f"Applied after approval by <@{actor.slack_id}>.")
 
 
 def _write(deps: Deps, actor: Actor, move: ProposedMove, seen: TaskValues) -> bool:
@@ -453,18 +461,10 @@ def recover_intents(deps: Deps) -> int:
             if current is None
             else TaskValues(current.assignee_gid, current.start_on, current.due_on)
         )
-        if seen == move.after:
-            audit_event(
-                deps,
-                actor,
-                "applied",
-                target=move.task_gid,
-                proposal=proposal,
-                move=move,
-                before=move.before.to_json(),
-                after=move.after.to_json(),
-                result="ok (recovered after a restart)",
-            )
+        record = deps.book.record(proposal_id, move_id)
+        if record is not None and record.state == "applied":
+            pass  # died after its record: only the intent was left open
+        elif seen == move.after and _audited_applied(deps, proposal_id, move_id):
             deps.book.advance(
                 proposal_id,
                 move_id,
@@ -473,6 +473,8 @@ def recover_intents(deps: Deps) -> int:
                 at=deps.clock.now(),
                 result="applied (recovered after a restart)",
             )
+        elif seen == move.after:
+            _record_applied(deps, actor, proposal, move, "ok (recovered after a restart)")
         else:
             _failed(
                 deps,
@@ -486,6 +488,13 @@ def recover_intents(deps: Deps) -> int:
         _intent(deps, key, "closed")
         resolved += 1
     return resolved
+
+
+def _audited_applied(deps: Deps, proposal_id: str, move_id: str) -> bool:
+    return any(
+        r.action == "applied" and (r.proposal_id, r.move_id) == (proposal_id, move_id)
+        for r in deps.audit.records()
+    )
 
 
 def open_intents(deps: Deps) -> dict[str, dict[str, Any]]:

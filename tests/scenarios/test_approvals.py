@@ -222,3 +222,19 @@ def test_audit_verify_passes_after_every_decision_and_fails_after_one_byte_chang
         )
 
     assert not bot.deps.audit.verify().ok
+
+
+def test_recovery_records_a_write_that_was_audited_but_not_marked_without_a_second_event(
+    bot: Bot, proposal: Proposal
+):
+    approvals.decide(bot.deps, LEAD, proposal.proposal_id, "m1", "approve")
+    key = f"move:{proposal.proposal_id}:m1"
+    record = bot.deps.store.get(key)
+    bot.deps.store.set(key, {**record, "state": "applying"})  # died before marking it applied
+    approvals._intent(bot.deps, f"{proposal.proposal_id}:m1", "open", actor=LEAD.slack_id)
+
+    assert approvals.recover_intents(bot.deps) == 1
+
+    assert actions(bot).count("applied") == 1
+    after = bot.deps.book.record(proposal.proposal_id, "m1")
+    assert after is not None and after.state == "applied"
