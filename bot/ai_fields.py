@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from bot.bootstrap import Deps
-from bot.errors import AsanaError
+from bot.errors import AsanaError, CopilotError
+from bot.planning import propose_rebalance
 from bot.rollout import Actor, audit_event, current_mode, writes_paused
 from forecasting.forecast import Forecast
 from forecasting.rebalance import RebalancePlan
@@ -80,6 +81,19 @@ def publish_ai_fields(
         log.warning("AI field write stopped after %d tasks: %s", written, exc)
         audit_event(deps, SYSTEM, "ai_fields", target=team, result=f"failed: {exc.user_message}")
     return written
+
+
+def publish_team_ai_fields(deps: Deps, *, team: str) -> int:
+    """Forecast and rebalance ``team`` (read-only), then :func:`publish_ai_fields`; for the
+    background after a ``/capacity`` team answer in ``auto`` mode. Failures are logged."""
+    if current_mode(deps) != "auto" or writes_paused(deps):
+        return 0
+    try:
+        result = propose_rebalance(deps, team=team)
+        return publish_ai_fields(deps, team=result.team, forecast=result.forecast, plan=result.plan)
+    except CopilotError as exc:
+        log.warning("AI fields for %s not written: %s", team, exc)
+        return 0
 
 
 def task_values(

@@ -11,6 +11,7 @@ from bot.ai_fields import publish_ai_fields
 from bot.approvals import Actor, set_mode, set_paused
 from tests.asana_orgs import PlanningOrg, planning_org
 from tests.scenarios.conftest import Bot
+from tests.waiting import wait_until
 
 ADMIN = Actor("U0ADMIN001", "admin@example.com")
 
@@ -77,3 +78,15 @@ def test_paused_writes_stop_ai_fields_too(bot: Bot):
     set_paused(bot.deps, ADMIN, True)
 
     assert publish(bot) == 0
+
+
+def test_a_team_answer_in_slack_writes_the_ai_fields_in_the_background_in_auto_mode(bot: Bot):
+    set_mode(bot.deps, ADMIN, "auto")
+
+    reply = bot.sender.command(
+        "team Platform 2", user_id="U0ANA00001", response_url=bot.slack.response_url()
+    )
+
+    assert reply.status == 200
+    wait_until(lambda: field_values(bot, bot.org.tax_report).get("AI Overload Flag"), timeout=60)
+    assert field_values(bot, bot.org.tax_report)["AI Overload Flag"] == "over"

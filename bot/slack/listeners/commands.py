@@ -34,6 +34,7 @@ from bot.agent.intents import (
     Unknown,
     parse_command,
 )
+from bot.ai_fields import publish_team_ai_fields
 from bot.bootstrap import Deps
 from bot.domain import Viewer, WorkloadReport
 from bot.errors import CopilotError, LookupFailed
@@ -205,6 +206,8 @@ def _workload(deps: Deps, intent: Intent, client: WebClient, user_id: str, team_
         report = services.get_team_workload(deps, team=team, weeks=intent.weeks, viewer=viewer)
     else:  # pragma: no cover - _immediate_answer handled every other intent
         raise AssertionError(f"unexpected intent {intent!r}")
+    if report.team and not isinstance(intent, ShowPerson) and rollout.current_mode(deps) == "auto":
+        deps.workers.submit(publish_team_ai_fields, deps, team=report.team)  # after each forecast
     return blocks.workload_text(report), _workload_blocks(report)
 
 
