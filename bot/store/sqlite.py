@@ -107,15 +107,25 @@ class SqliteStore:
             )
         except sqlite3.Error as exc:
             raise self._error("open", exc) from exc
-        try:
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            # NORMAL is durable across application crashes in WAL mode; FULL only adds power-loss
-            # safety for the last transactions, at an fsync per write.
-            self._conn.execute("PRAGMA synchronous = NORMAL")
-            self._conn.executescript(_SCHEMA)
-        except sqlite3.Error as exc:
-            self._conn.close()
-            raise self._error("open", exc) from exc
+        deadline = time.monotonic() + busy_timeout_s
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                # NORMAL is durable across application crashes in WAL mode; FULL only adds
+                # power-loss safety for the last transactions, at an fsync per write.
+                self._conn.execute("PRAGMA synchronous = NORMAL")
+                self._conn.executescript(_SCHEMA)
+                break
+            except sqlite3.OperationalError as exc:
+                # Switching a new file to WAL takes an exclusive lock without SQLite's busy
+                # handler, so processes opening one file at once retry here instead.
+                if "locked" not in str(exc) or time.monotonic() >= deadline:
+                    self._conn.close()
+                    raise self._error("open", exc) from exc
+                time.sleep(0.01)
+            except sqlite3.Error as exc:
+                self._conn.close()
+                raise self._error("open", exc) from exc
 
     def __repr__(self) -> str:
         return f"SqliteStore({self.path!r})"

@@ -246,9 +246,15 @@ def start_appenders(
         )
         for writer in writers
     ]
-    for child in children:
-        assert child.stdout is not None
-        assert child.stdout.readline() == "ready\n", child.communicate(timeout=30)
+    try:
+        for child in children:
+            assert child.stdout is not None
+            assert child.stdout.readline() == "ready\n", child.communicate(timeout=30)
+    except BaseException:
+        for child in children:  # never leave a child behind, blocked on its stdin
+            child.kill()
+            child.communicate(timeout=30)
+        raise
     return children
 
 
