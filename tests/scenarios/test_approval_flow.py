@@ -270,3 +270,15 @@ def test_an_expired_proposal_loses_its_buttons_and_writes_nothing(bot: Bot):
     assert buttons(update.params["blocks"]) == []
     assert "Expired" in json.dumps(update.params["blocks"])
     assert puts(bot) == 0
+
+
+def test_approve_all_applies_every_pending_move_and_audit_verify_passes(bot: Bot):
+    pid, ts = propose(bot)
+
+    click(bot, ids.APPROVE_ALL, pid, user=LEAD, ts=ts)
+    update = bot.slack.wait_for("chat.update", timeout=30)[-1]
+
+    wait_until(lambda: assignee(bot) == bot.org.ben, timeout=30)
+    assert "Applied" in json.dumps(update.params["blocks"])
+    assert [a for a, _ in buttons(update.params["blocks"]) if a == ids.APPROVE_ALL] == []
+    assert bot.deps.audit.verify().ok
