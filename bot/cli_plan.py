@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -82,6 +84,21 @@ def _settings(*require: str) -> Settings:
     return load_settings(os.environ, require=require)
 
 
+@contextmanager
+def solver_output_to_stderr() -> Iterator[None]:
+    """Send what native solvers print to stdout (HiGHS can, and scipy cannot silence it) to
+    stderr while planning, so that stdout carries only the table or the JSON."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _count(raw: str) -> int:
     try:
         value = int(raw)
@@ -124,17 +141,18 @@ def _rebalance(args: argparse.Namespace) -> int:
     from bot.bootstrap import bootstrap
     from bot.plan_tables import rebalance_json, rebalance_table
 
-    deps = bootstrap(_settings("asana"))
-    try:
-        result = planning.propose_rebalance(
-            deps,
-            team=args.team,
-            weeks=args.weeks,
-            max_moves=args.max_moves,
-            shift_weeks=args.shift_weeks,
-        )
-    finally:
-        deps.close()
+    with solver_output_to_stderr():
+        deps = bootstrap(_settings("asana"))
+        try:
+            result = planning.propose_rebalance(
+                deps,
+                team=args.team,
+                weeks=args.weeks,
+                max_moves=args.max_moves,
+                shift_weeks=args.shift_weeks,
+            )
+        finally:
+            deps.close()
     if args.json:
         print(
             json.dumps(
@@ -164,17 +182,18 @@ def _whatif(args: argparse.Namespace) -> int:
         remove=args.remove,
         defer=args.defer,
     )
-    deps = bootstrap(_settings("asana"))
-    try:
-        result = planning.run_what_if(
-            deps,
-            team=args.team,
-            terms=terms,
-            weeks=args.weeks,
-            rebalance_after=not args.no_rebalance,
-        )
-    finally:
-        deps.close()
+    with solver_output_to_stderr():
+        deps = bootstrap(_settings("asana"))
+        try:
+            result = planning.run_what_if(
+                deps,
+                team=args.team,
+                terms=terms,
+                weeks=args.weeks,
+                rebalance_after=not args.no_rebalance,
+            )
+        finally:
+            deps.close()
     if args.json:
         body = whatif_json(result.answer, team=result.team, snapshot_hash=result.snapshot_hash)
         print(json.dumps(body))
@@ -192,13 +211,14 @@ def _suggest(args: argparse.Namespace) -> int:
     from bot.bootstrap import bootstrap
     from bot.plan_tables import jsonable, suggestion_table
 
-    deps = bootstrap(_settings("asana"))
-    try:
-        suggestion, _ = planning.suggest_assignee(
-            deps, task=args.task, hours=args.hours, team=args.team, weeks=args.weeks
-        )
-    finally:
-        deps.close()
+    with solver_output_to_stderr():
+        deps = bootstrap(_settings("asana"))
+        try:
+            suggestion, _ = planning.suggest_assignee(
+                deps, task=args.task, hours=args.hours, team=args.team, weeks=args.weeks
+            )
+        finally:
+            deps.close()
     print(json.dumps(jsonable(suggestion)) if args.json else suggestion_table(suggestion))
     return 0
 
@@ -208,18 +228,19 @@ def _sprint(args: argparse.Namespace) -> int:
     from bot.bootstrap import bootstrap
     from bot.plan_tables import jsonable, sprint_table
 
-    deps = bootstrap(_settings("asana"))
-    try:
-        plan, _ = planning.plan_team_sprint(
-            deps,
-            team=args.team,
-            backlog=args.backlog,
-            section=args.section,
-            start=args.start,
-            end=args.end,
-            focus=args.focus,
-        )
-    finally:
-        deps.close()
+    with solver_output_to_stderr():
+        deps = bootstrap(_settings("asana"))
+        try:
+            plan, _ = planning.plan_team_sprint(
+                deps,
+                team=args.team,
+                backlog=args.backlog,
+                section=args.section,
+                start=args.start,
+                end=args.end,
+                focus=args.focus,
+            )
+        finally:
+            deps.close()
     print(json.dumps(jsonable(plan)) if args.json else sprint_table(plan, team=args.team))
     return 0
