@@ -21,6 +21,7 @@ from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 
 from bot.errors import StoreError
+from bot.store.encoding import encode_entry, encode_value
 from bot.store.locking import acquire
 from bot.store.ports import LogEntry
 
@@ -132,7 +133,7 @@ class RedisStore:
 
     def set(self, key: str, value: Any, *, ttl_s: float | None = None) -> None:
         """Store ``value`` at ``key``, replacing any value and any earlier expiry."""
-        encoded = _encode(key, value)
+        encoded = encode_value(key, value)
         px = None if ttl_s is None else _millis(ttl_s)
         with self._failures("set"):
             self._client.set(self._key(key), encoded, px=px)
@@ -144,7 +145,7 @@ class RedisStore:
 
     def set_if_absent(self, key: str, value: Any, *, ttl_s: float | None = None) -> bool:
         """Atomically store ``value`` only when ``key`` is absent or expired; True if stored."""
-        encoded = _encode(key, value)
+        encoded = encode_value(key, value)
         px = None if ttl_s is None else _millis(ttl_s)
         with self._failures("set_if_absent"):
             return bool(self._client.set(self._key(key), encoded, px=px, nx=True))
@@ -156,8 +157,8 @@ class RedisStore:
 
         ``expected=None`` matches an absent, expired or JSON-null value. Returns True if stored.
         """
-        encoded = _encode(key, new)
-        wanted = "" if expected is None else _encode(key, expected)
+        encoded = encode_value(key, new)
+        wanted = "" if expected is None else encode_value(key, expected)
         px = "" if ttl_s is None else str(_millis(ttl_s))
         with self._failures("compare_and_set"):
             stored = self._cas_script(keys=[self._key(key)], args=[wanted, encoded, px])
@@ -181,7 +182,7 @@ class RedisStore:
                     pipe.watch(key)  # type: ignore[no-untyped-call]  # untyped in redis-py
                     raw = pipe.lindex(key, -1)
                     last = None if raw is None else self._decode_entry(name, "the last entry", raw)
-                    encoded = _encode_entry(name, make(last))
+                    encoded = encode_entry(name, make(last))
                     pipe.multi()
                     pipe.rpush(key, encoded)
                     pipe.execute()
@@ -301,27 +302,6 @@ class RedisStore:
             f"{type(exc).__name__}: {detail}",
             user_message="The bot's state store is unavailable right now; please try again.",
         )
-
-
-def _encode(key: str, value: Any) -> str:
-    try:
-        return _canonical(value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"value for key {key!r} is not JSON-serialisable: {exc}") from exc
-
-
-def _encode_entry(name: str, entry: object) -> str:
-    if not isinstance(entry, dict):
-        raise TypeError(f"entry for log {name!r} must be a dict, got {type(entry).__name__}")
-    try:
-        return _canonical(entry)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"entry for log {name!r} is not JSON-serialisable: {exc}") from exc
-
-
-def _canonical(value: Any) -> str:
-    # One encoding per value (sorted keys, no spaces): the CAS script compares encodings.
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _millis(ttl_s: float) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.errors import StoreError
+from bot.store.encoding import encode_entry, encode_value
 from bot.store.locking import acquire
 from bot.store.ports import LogEntry
 
@@ -143,7 +144,7 @@ class SqliteStore:
 
     def set(self, key: str, value: Any, *, ttl_s: float | None = None) -> None:
         """Store ``value`` at ``key``, replacing any value and any earlier expiry."""
-        encoded = _encode(key, value)
+        encoded = encode_value(key, value)
         expires_at = self._expires_at(ttl_s)
         self._run(
             "set",
@@ -169,7 +170,7 @@ class SqliteStore:
 
     def set_if_absent(self, key: str, value: Any, *, ttl_s: float | None = None) -> bool:
         """Atomically store ``value`` only when ``key`` is absent or expired; True if stored."""
-        encoded = _encode(key, value)
+        encoded = encode_value(key, value)
         expires_at = self._expires_at(ttl_s)
         now = self._clock()
         cursor = self._run(
@@ -186,14 +187,14 @@ class SqliteStore:
 
         ``expected=None`` matches an absent, expired or JSON-null value. Returns True if stored.
         """
-        encoded = _encode(key, new)
+        encoded = encode_value(key, new)
         expires_at = self._expires_at(ttl_s)
         now = self._clock()
         if expected is None:
             params: tuple[Any, ...] = (key, encoded, expires_at, now)
             statement = _SET_IF_NONE
         else:
-            params = (encoded, expires_at, key, _encode(key, expected), now)
+            params = (encoded, expires_at, key, encode_value(key, expected), now)
             statement = _SET_IF_EQUAL
         cursor = self._run("compare_and_set", lambda c: c.execute(statement, params))
         self._count_write()
@@ -216,7 +217,7 @@ class SqliteStore:
                     (name,),
                 ).fetchone()
                 last = None if row is None else self._decode_entry(name, "the last entry", row[1])
-                encoded = _encode_entry(name, make(last))
+                encoded = encode_entry(name, make(last))
                 # Rows count from 1, as audit records do, so "event 7" is ``WHERE seq = 7``.
                 self._conn.execute(
                     "INSERT INTO logs (name, seq, entry) VALUES (?, ?, ?)",
@@ -348,27 +349,6 @@ class SqliteStore:
             f"sqlite {operation} failed on {self.path}: {exc}",
             user_message="The bot's state store is unavailable right now; please try again.",
         )
-
-
-def _encode(key: str, value: Any) -> str:
-    try:
-        return _canonical(value)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"value for key {key!r} is not JSON-serialisable: {exc}") from exc
-
-
-def _encode_entry(name: str, entry: object) -> str:
-    if not isinstance(entry, dict):
-        raise TypeError(f"entry for log {name!r} must be a dict, got {type(entry).__name__}")
-    try:
-        return _canonical(entry)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"entry for log {name!r} is not JSON-serialisable: {exc}") from exc
-
-
-def _canonical(value: Any) -> str:
-    # One encoding per value (sorted keys, no spaces): compare_and_set compares encodings.
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _decode_log_entry(text: str) -> LogEntry | None:
