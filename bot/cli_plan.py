@@ -13,10 +13,15 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.config import Settings, load_settings
 from bot.scenario_terms import FORMS, ScenarioTerms
+
+if TYPE_CHECKING:
+    from bot.bootstrap import Deps
+
+T = TypeVar("T")
 
 
 def register(sub: Any, *, weeks: Callable[[str], int]) -> None:
@@ -84,6 +89,18 @@ def _settings(*require: str) -> Settings:
     return load_settings(os.environ, require=require)
 
 
+def _planned(work: Callable[[Deps], T]) -> T:
+    """Run ``work`` on deps built from the settings (Asana required), solver output to stderr."""
+    from bot.bootstrap import bootstrap  # the forecasting stack loads only when a command runs
+
+    with solver_output_to_stderr():
+        deps = bootstrap(_settings("asana"))
+        try:
+            return work(deps)
+        finally:
+            deps.close()
+
+
 @contextmanager
 def solver_output_to_stderr() -> Iterator[None]:
     """Send what native solvers print to stdout (HiGHS can, and scipy cannot silence it) to
@@ -138,21 +155,17 @@ def _day(raw: str) -> date:
 
 def _rebalance(args: argparse.Namespace) -> int:
     from bot import planning
-    from bot.bootstrap import bootstrap
     from bot.plan_tables import rebalance_json, rebalance_table
 
-    with solver_output_to_stderr():
-        deps = bootstrap(_settings("asana"))
-        try:
-            result = planning.propose_rebalance(
-                deps,
-                team=args.team,
-                weeks=args.weeks,
-                max_moves=args.max_moves,
-                shift_weeks=args.shift_weeks,
-            )
-        finally:
-            deps.close()
+    result = _planned(
+        lambda deps: planning.propose_rebalance(
+            deps,
+            team=args.team,
+            weeks=args.weeks,
+            max_moves=args.max_moves,
+            shift_weeks=args.shift_weeks,
+        )
+    )
     if args.json:
         print(
             json.dumps(
@@ -170,7 +183,6 @@ def _rebalance(args: argparse.Namespace) -> int:
 
 def _whatif(args: argparse.Namespace) -> int:
     from bot import planning
-    from bot.bootstrap import bootstrap
     from bot.plan_tables import whatif_json, whatif_table
 
     terms = ScenarioTerms(
@@ -182,18 +194,15 @@ def _whatif(args: argparse.Namespace) -> int:
         remove=args.remove,
         defer=args.defer,
     )
-    with solver_output_to_stderr():
-        deps = bootstrap(_settings("asana"))
-        try:
-            result = planning.run_what_if(
-                deps,
-                team=args.team,
-                terms=terms,
-                weeks=args.weeks,
-                rebalance_after=not args.no_rebalance,
-            )
-        finally:
-            deps.close()
+    result = _planned(
+        lambda deps: planning.run_what_if(
+            deps,
+            team=args.team,
+            terms=terms,
+            weeks=args.weeks,
+            rebalance_after=not args.no_rebalance,
+        )
+    )
     if args.json:
         body = whatif_json(result.answer, team=result.team, snapshot_hash=result.snapshot_hash)
         print(json.dumps(body))
@@ -208,39 +217,31 @@ def _whatif(args: argparse.Namespace) -> int:
 
 def _suggest(args: argparse.Namespace) -> int:
     from bot import planning
-    from bot.bootstrap import bootstrap
     from bot.plan_tables import jsonable, suggestion_table
 
-    with solver_output_to_stderr():
-        deps = bootstrap(_settings("asana"))
-        try:
-            suggestion, _ = planning.suggest_assignee(
-                deps, task=args.task, hours=args.hours, team=args.team, weeks=args.weeks
-            )
-        finally:
-            deps.close()
+    suggestion, _ = _planned(
+        lambda deps: planning.suggest_assignee(
+            deps, task=args.task, hours=args.hours, team=args.team, weeks=args.weeks
+        )
+    )
     print(json.dumps(jsonable(suggestion)) if args.json else suggestion_table(suggestion))
     return 0
 
 
 def _sprint(args: argparse.Namespace) -> int:
     from bot import planning
-    from bot.bootstrap import bootstrap
     from bot.plan_tables import jsonable, sprint_table
 
-    with solver_output_to_stderr():
-        deps = bootstrap(_settings("asana"))
-        try:
-            plan, _ = planning.plan_team_sprint(
-                deps,
-                team=args.team,
-                backlog=args.backlog,
-                section=args.section,
-                start=args.start,
-                end=args.end,
-                focus=args.focus,
-            )
-        finally:
-            deps.close()
+    plan, _ = _planned(
+        lambda deps: planning.plan_team_sprint(
+            deps,
+            team=args.team,
+            backlog=args.backlog,
+            section=args.section,
+            start=args.start,
+            end=args.end,
+            focus=args.focus,
+        )
+    )
     print(json.dumps(jsonable(plan)) if args.json else sprint_table(plan, team=args.team))
     return 0
