@@ -17,6 +17,7 @@ import pandas as pd
 
 from bot.ai_fields import publish_ai_fields
 from bot.bootstrap import Deps
+from bot.domain import Viewer
 from bot.errors import AsanaError, AsanaNotFound
 from bot.planning import propose_rebalance
 from bot.proposals import (
@@ -91,9 +92,14 @@ def propose(
     requested_by: str,
     weeks: int | None = None,
     prompt_version: str | None = None,
+    viewer: Viewer | None = None,
 ) -> Proposal:
-    """Run the rebalancer for ``team`` and store its moves as one pending proposal."""
-    result = propose_rebalance(deps, team=team, weeks=weeks)
+    """Run the rebalancer for ``team`` and store its moves as one pending proposal.
+
+    With a ``viewer`` who is not an admin, only tasks they can see may move (the proposal
+    names them); see :func:`bot.planning.propose_rebalance`.
+    """
+    result = propose_rebalance(deps, team=team, weeks=weeks, viewer=viewer)
     now = deps.clock.now()
     snapshot = result.world.snapshot
     tasks = snapshot.tasks.set_index("gid")

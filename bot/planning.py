@@ -14,10 +14,10 @@ import pandas as pd
 
 from bot.bootstrap import Deps
 from bot.clock import today_in
-from bot.domain import Snapshot
+from bot.domain import Snapshot, Viewer
 from bot.errors import BadRequest, LookupFailed
 from bot.scenario_terms import ScenarioTerms, parse_terms
-from bot.services import MODEL_WAIT_S, resolve_task, resolve_team
+from bot.services import MODEL_WAIT_S, resolve_task, resolve_team, visible_tasks
 from forecasting import scenarios
 from forecasting.forecast import Forecast, forecast_load
 from forecasting.model import CapacityModel
@@ -117,8 +117,13 @@ def propose_rebalance(
     max_moves: int | None = None,
     shift_weeks: int = 0,
     wait_for_model: bool = True,
+    viewer: Viewer | None = None,
 ) -> TeamPlan:
     """Moves that relieve ``team``'s overloaded weeks (read-only: nothing is written).
+
+    A proposal names the tasks it moves, so with a ``viewer`` who is not an admin only tasks
+    they can see in Asana (:func:`bot.services.visible_tasks`) may move; the others stay where
+    they are but still count in everyone's load. None: any task may move.
 
     Raises:
         LookupFailed: no team of that name.
@@ -126,6 +131,9 @@ def propose_rebalance(
     world = load_world(deps, weeks=weeks, wait_for_model=wait_for_model)
     name = resolve_team(world.snapshot, team)
     snapshot = world.snapshot
+    tasks = snapshot.tasks
+    if viewer is not None and not viewer.is_admin:
+        tasks = tasks.assign(locked=tasks["locked"] | ~visible_tasks(snapshot, viewer))
     options = RebalanceOptions(
         pool=team_pool(snapshot, name),
         max_moves=max_moves if max_moves is not None else deps.settings.max_moves,
@@ -135,7 +143,7 @@ def propose_rebalance(
     forecast = world.forecast()
     plan = rebalance(
         snapshot.people,
-        snapshot.tasks,
+        tasks,
         snapshot.time_off,
         forecast,
         options,

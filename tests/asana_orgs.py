@@ -112,7 +112,7 @@ class PlanningOrg:
     audit_log: str
 
 
-def planning_org() -> PlanningOrg:
+def planning_org(*, private_tax_report: bool = False) -> PlanningOrg:
     """One team to rebalance, a backlog to plan; every figure can be worked out on paper.
 
     Platform: Ana, Ben and Cy, 40 h/week each, Mon-Fri. Skills come from history: Ana and Ben
@@ -121,6 +121,9 @@ def planning_org() -> PlanningOrg:
     8 h, Cy nothing; "Audit log" (16 h backend, next week) has no assignee. The Roadmap
     backlog: "Search API" 16 h backend, "Data export" 8 h data, "Rust rewrite" 24 h needing
     rust (nobody has it), "Unsized idea" without an estimate.
+
+    ``private_tax_report``: "Tax report" lives in a private project "Legal" with no members
+    instead of Billing (only its assignee Ana and admins can see it).
     """
     state = SandboxState("Acme", now=lambda: NOW)
     ana = state.add_user("Ana Alves", "ana@example.com")
@@ -161,9 +164,12 @@ def planning_org() -> PlanningOrg:
         custom_fields={estimate: 30 * 60, skills: needs("backend")},
         **week,
     )
+    legal = state.add_project("Legal", platform, privacy="private", members=[])
+    state.add_field_to_project(legal, estimate)
+    state.add_field_to_project(legal, skills)
     tax = state.add_task(
         "Tax report",
-        projects=[billing],
+        projects=[legal if private_tax_report else billing],
         assignee=ana,
         custom_fields={estimate: 20 * 60, skills: needs("backend")},
         **week,

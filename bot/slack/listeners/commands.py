@@ -128,7 +128,11 @@ def _rebalance(deps: Deps, intent: Rebalance, client: WebClient, request: _Reque
     team = intent.team or _callers_team(deps, client, request.user_id, request.team_id)
     try:
         proposal = approvals.propose(
-            deps, team=team, requested_by=request.user_id, weeks=intent.weeks
+            deps,
+            team=team,
+            requested_by=request.user_id,
+            weeks=intent.weeks,
+            viewer=_viewer(deps, client, request.user_id, request.team_id),
         )
     except LookupFailed as exc:
         raise _friendly(exc, messages.unknown_team(team, exc.choices)) from None
