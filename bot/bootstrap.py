@@ -35,7 +35,7 @@ class Deps:
     roster: dict[str, RosterEntry]
     snapshots: SnapshotCache
     models: ModelCache
-    workers: ThreadPoolExecutor  # Slack listener work and model fits, off the request thread
+    workers: ThreadPoolExecutor  # Slack listener work, off the request thread
     book: ProposalBook
     audit: AuditLog
 
@@ -51,6 +51,7 @@ class Deps:
     def close(self) -> None:
         """Finish running work, drop queued work, then release connections and files."""
         self.workers.shutdown(wait=True, cancel_futures=True)
+        self.models.close()
         self.asana.close()
         self.store.close()
 
@@ -84,7 +85,7 @@ def bootstrap(
     workers = ThreadPoolExecutor(
         max_workers=settings.slack_listener_threads, thread_name_prefix="copilot-worker"
     )
-    models = ModelCache(workers, horizon_weeks=settings.forecast_weeks)
+    models = ModelCache(horizon_weeks=settings.forecast_weeks)  # fits on a thread of its own
     book = ProposalBook(store)
     audit = AuditLog(store, clock=clock)
     return Deps(settings, clock, store, asana, roster, snapshots, models, workers, book, audit)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import date
@@ -37,8 +37,18 @@ class ModelCache:
     """Fits ``CapacityModel`` on a snapshot's history once per (history, day)."""
 
     def __init__(
-        self, executor: Executor, *, horizon_weeks: int = 4, random_state: int = 0
+        self, executor: Executor | None = None, *, horizon_weeks: int = 4, random_state: int = 0
     ) -> None:
+        """Fits run on ``executor``, by default a thread of their own.
+
+        Keep fits off the pool that serves Slack: a listener waiting for a fit queued behind
+        it (or behind other waiting listeners) would wait forever.
+        """
+        self._owned: ThreadPoolExecutor | None = None
+        if executor is None:
+            executor = self._owned = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="copilot-fit"
+            )
         self._executor = executor
         self._horizon = horizon_weeks
         self._seed = random_state
@@ -63,6 +73,11 @@ class ModelCache:
             return fit.result(timeout=wait_s)
         except FutureTimeout:
             return FittedModel(None, LEARNING)
+
+    def close(self) -> None:
+        """Finish a running fit and stop the fit thread (when this cache made it)."""
+        if self._owned is not None:
+            self._owned.shutdown(wait=True, cancel_futures=True)
 
     def _fit(self, snapshot: Snapshot, today: date) -> FittedModel:
         done = int(snapshot.tasks["completed"].sum())
