@@ -21,13 +21,13 @@ from forecasting.assignment_instance import FloatArray, IntArray
 from forecasting.forecast import Forecast, RiskBands
 from forecasting.model import CapacityModel
 from forecasting.rebalance_model import (
-    TOP_LEVEL,
     WORKING_DAYS_PER_WEEK,
     RebalanceModel,
     RebalanceWeights,
     build_model,
     shifted,
 )
+from forecasting.skills import TOP_LEVEL, required_skills, skill_levels
 from forecasting.workload import EPS_H
 
 __all__ = [
@@ -465,12 +465,13 @@ def _empty_plan(
     )
 
 
-def _skill_match(required: tuple[object, ...], people: pd.DataFrame, gid: str) -> str:
+def _skill_match(cell: object, people: pd.DataFrame, gid: str) -> str:
+    required = required_skills(cell)
     if not required:
         return "no skill required"
     row = people.loc[people["gid"] == gid]
-    levels = {str(s): int(v) for s, v in row["skills"].iloc[0]} if len(row) else {}
-    return ", ".join(f"{s} {levels.get(str(s), 0)}/{TOP_LEVEL}" for s in required)
+    levels = skill_levels(row["skills"].iloc[0]) if len(row) else {}
+    return ", ".join(f"{s} {levels.get(s, 0)}/{TOP_LEVEL}" for s in required)
 
 
 def _names(people: pd.DataFrame) -> Callable[[str], str]:

@@ -19,10 +19,10 @@ from forecasting.assignment import AssignmentProblem
 from forecasting.assignment_instance import BoolArray, FloatArray, IntArray
 from forecasting.forecast import Forecast, RiskBands
 from forecasting.model import CapacityModel
+from forecasting.skills import level_gap, required_skills, skill_gaps, skill_levels
 from forecasting.workload import EPS_H, compute_workload
 
 WORKING_DAYS_PER_WEEK = 5  # a date shift moves start and due by whole working weeks
-TOP_LEVEL = 5  # proficiency runs 1..5
 # A normal's p90 - p10 spans 2 × 1.2816 standard deviations; the risk line sits 0.8416 sd
 # below capacity, where P(load > capacity) is 20 %, the "at risk" band of RiskBands.
 P10_P90_SPAN_SD = 2.5631
@@ -258,10 +258,6 @@ def _jobs(
     return movable.loc[~undated].reset_index(drop=True), tuple(notes)
 
 
-def _skill_levels(team: pd.DataFrame) -> list[dict[str, int]]:
-    return [{str(s): int(level) for s, level in skills} for skills in team["skills"]]
-
-
 def _forbidden(
     team: pd.DataFrame,
     tasks: pd.DataFrame,
@@ -272,17 +268,13 @@ def _forbidden(
     horizon_end: pd.Timestamp,
 ) -> BoolArray:
     """(m, n) True where an option may not take a job: skills, shifts of others' tasks, deps."""
-    levels = _skill_levels(team)
+    levels = [skill_levels(skills) for skills in team["skills"]]
     m, n = agent_person.size, len(jobs)
     forbidden = np.zeros((m, n), dtype=np.bool_)
     holder = jobs["holder"].to_numpy(np.int64)
-    for j, required in enumerate(jobs["required_skills"]):
-        lacking = np.array(
-            [
-                any(levels[p].get(str(s), 0) < min_level for s in required)
-                for p in range(len(levels))
-            ]
-        )
+    for j, cell in enumerate(jobs["required_skills"]):
+        required = required_skills(cell)
+        lacking = np.array([bool(skill_gaps(person, required, min_level)) for person in levels])
         forbidden[:, j] |= lacking[agent_person] & (agent_person != holder[j])
     # Only the holder's own options shift dates; another person takes the task as planned.
     forbidden |= (agent_shift[:, None] > 0) & (agent_person[:, None] != holder[None, :])
@@ -403,11 +395,12 @@ def _costs(
         dtype=np.float64,
     ).reshape(len(gids), n)
     cost += np.where(moved, weights.cross_project * elsewhere[agent_person], 0.0)
-    levels = _skill_levels(team)
+    levels = [skill_levels(skills) for skills in team["skills"]]
     gap = np.zeros((len(gids), n))
-    for j, required in enumerate(jobs["required_skills"]):
+    for j, cell in enumerate(jobs["required_skills"]):
+        required = required_skills(cell)
         for p in range(len(gids)):
-            gap[p, j] = sum(TOP_LEVEL - min(levels[p].get(str(s), 0), TOP_LEVEL) for s in required)
+            gap[p, j] = level_gap(levels[p], required)
     total = hours.sum(axis=2)
     cost += np.where(moved, weights.skill_gap * gap[agent_person] * total, 0.0)
     late = weights.late_day * WORKING_DAYS_PER_WEEK * agent_shift.astype(np.float64)

@@ -20,7 +20,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from forecasting import frames
 from forecasting.calendar import FloatArray
 from forecasting.forecast import Forecast
-from forecasting.suggest import required_skills, skill_gaps, skill_levels, skills_phrase
+from forecasting.skills import required_skills, skill_gaps, skill_levels, skills_phrase
 from forecasting.workload import EPS_H, compute_workload
 
 # Value of an item by its Asana-style priority; anything else (None, custom labels) is worth

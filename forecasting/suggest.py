@@ -17,6 +17,7 @@ import pandas as pd
 from forecasting import frames
 from forecasting.forecast import Forecast, forecast_load
 from forecasting.model import CapacityModel
+from forecasting.skills import required_skills, skill_gaps, skill_levels, skills_phrase
 from forecasting.workload import EPS_H, compute_workload
 
 # Where the task's hours came from (Suggestion.hours_source).
@@ -132,47 +133,6 @@ class Suggestion:
     def best(self) -> Candidate | None:
         """The first choice, or None when nobody qualifies."""
         return self.ranked[0] if self.ranked else None
-
-
-def skill_levels(skills: object) -> dict[str, int]:
-    """A ``people.skills`` cell as ``{skill: level}``; names lower-cased, the highest level kept."""
-    levels: dict[str, int] = {}
-    for entry in _cell(skills):
-        if isinstance(entry, tuple | list) and len(entry) == 2:
-            name, level = str(entry[0]).strip().lower(), int(entry[1])
-            levels[name] = max(level, levels.get(name, level))
-    return levels
-
-
-def required_skills(value: object) -> tuple[str, ...]:
-    """A ``tasks.required_skills`` cell as lower-cased names, duplicates dropped, order kept."""
-    names = (str(s).strip().lower() for s in _cell(value))
-    return tuple(dict.fromkeys(n for n in names if n))
-
-
-def _cell(value: object) -> tuple[object, ...]:
-    """A list cell as a tuple (validated frames hold tuples; raw ones may hold lists or NaN)."""
-    return tuple(value) if isinstance(value, tuple | list | set | frozenset) else ()
-
-
-def skill_gaps(levels: Mapping[str, int], required: Sequence[str], min_level: int) -> list[str]:
-    """Why a person with ``levels`` cannot take work needing ``required``; empty when they can."""
-    gaps = []
-    for skill in required:
-        level = levels.get(skill)
-        if level is None:
-            gaps.append(f"lacks skill '{skill}'")
-        elif level < min_level:
-            gaps.append(f"has '{skill}' at level {level}, below {min_level}")
-    return gaps
-
-
-def skills_phrase(required: Sequence[str], min_level: int) -> str:
-    """``skill 'rust' at level ≥ 3`` / ``skills 'rust' and 'go'`` (no level when it is 1)."""
-    quoted = [f"'{s}'" for s in required]
-    names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
-    level = f" at level ≥ {min_level}" if min_level > 1 else ""
-    return f"skill{'s' if len(quoted) > 1 else ''} {names}{level}"
 
 
 def suggest_assignees(
