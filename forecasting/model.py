@@ -7,6 +7,7 @@ scikit-learn conventions (settings in ``__init__``, ``fit`` returns self, learne
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
-from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from forecasting import frames
 from forecasting.calendar import FloatArray, IntArray
@@ -293,7 +294,7 @@ class CapacityModel:
         if self.n_threads is None:
             yield
             return
-        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+        with _thread_pools().limit(limits=self.n_threads, user_api="openmp"):
             yield
 
     def _check(self) -> None:
@@ -457,6 +458,12 @@ class _RowMemo:
             values = out.tolist()
             known.update((keys[i], values[i]) for i in store)
         return out
+
+
+@functools.cache
+def _thread_pools() -> ThreadpoolController:
+    """The process's thread pools, looked up once: a lookup costs ~3 ms, a limit ~10 µs."""
+    return ThreadpoolController()
 
 
 def _memos() -> dict[str, _RowMemo]:
