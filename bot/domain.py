@@ -20,6 +20,11 @@ class CustomField:
     unit_h: float = 1.0
 
 
+# Asana's project privacy settings that open a project beyond its members.
+PUBLIC = "public_to_workspace"  # everyone in the workspace
+TEAM_VISIBLE = "private_to_team"  # the members of the project's team
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Everything read from Asana in one sync, in the frame contracts of ``forecasting``."""
@@ -38,11 +43,13 @@ class Snapshot:
     warnings: tuple[str, ...] = ()
     digest: str = field(default="", compare=False)
     # Who can see each project in Asana (the rule: ``bot.services.visible_projects``): its user
-    # members, its ``privacy_setting`` (public_to_workspace | private_to_team | private) and
-    # the members of its team (when that team is synced); and each task's in-scope projects.
+    # members, its ``privacy_setting`` (public_to_workspace | private_to_team | private), the
+    # members of its team (when that team is synced), the members of the synced teams it is
+    # shared with (team memberships); and each task's in-scope projects.
     project_members: Mapping[str, frozenset[str]] = field(default_factory=dict)
     project_privacy: Mapping[str, str] = field(default_factory=dict)
     project_team_members: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    project_shared_members: Mapping[str, frozenset[str]] = field(default_factory=dict)
     task_projects: Mapping[str, frozenset[str]] = field(default_factory=dict)  # in scope
 
     def content_hash(self) -> str:

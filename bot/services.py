@@ -14,6 +14,8 @@ import pandas as pd
 from bot.bootstrap import Deps
 from bot.clock import today_in
 from bot.domain import (
+    PUBLIC,
+    TEAM_VISIBLE,
     PersonRow,
     QualityNote,
     Snapshot,
@@ -30,8 +32,6 @@ from forecasting.workload import UNKNOWN_ASSIGNEE, DataQuality
 log = logging.getLogger(__name__)
 ASANA_PROJECT_URL = "https://app.asana.com/0/{gid}/list"
 MODEL_WAIT_S = 20.0
-PUBLIC = "public_to_workspace"
-TEAM_VISIBLE = "private_to_team"
 
 
 def sync_now(deps: Deps) -> Snapshot:
@@ -129,11 +129,10 @@ def visible_projects(snapshot: Snapshot, viewer: Viewer) -> frozenset[str]:
 
     The rule: an admin sees every project. Anyone else sees a project when its
     ``privacy_setting`` is ``public_to_workspace``; or they are one of its members; or it is
-    ``private_to_team`` and they are a member of its team. A viewer with no Asana user sees
-    public projects only. A project shared with a team through a team *membership* (Asana's
-    replacement for ``private_to_team``) is seen by its user members only: the project
-    listing names users, not teams, so such a project is hidden from too many rather than
-    shown to too many.
+    ``private_to_team`` and they are a member of its team; or it is shared (a team
+    membership) with a synced team they are a member of. A viewer with no Asana user sees
+    public projects only. Teams outside the sync are unknown, so a project shared only with
+    one of them is hidden from its members rather than shown to too many.
     """
     if viewer.is_admin:
         return frozenset(snapshot.projects)
@@ -144,6 +143,7 @@ def visible_projects(snapshot: Snapshot, viewer: Viewer) -> frozenset[str]:
         if (
             privacy == PUBLIC
             or (user is not None and user in snapshot.project_members.get(gid, ()))
+            or (user is not None and user in snapshot.project_shared_members.get(gid, ()))
             or (
                 privacy == TEAM_VISIBLE
                 and user is not None

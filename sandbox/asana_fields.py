@@ -182,6 +182,13 @@ SHAPES: dict[str, Shape] = {
         nested={"project": "project", "section": "section"},
         embedded=True,
     ),
+    # GET /memberships: a project's member is a user or a team; the project itself is opt-in.
+    "project_membership": Shape(
+        (*_BARE, "resource_subtype", "member", "access_level"),
+        opt_in=("parent",),
+        nested={"member": "member", "parent": "project"},
+    ),
+    "member": Shape(_NAMED),
     # A bare reference ({gid, resource_type}), as the spec gives a task's dependencies,
     # dependents and created_by.
     "reference": Shape(_BARE),

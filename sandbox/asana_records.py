@@ -284,6 +284,18 @@ def _time_tracking_entry(state: SandboxState, gid: str) -> dict[str, Any]:
     return record
 
 
+def _project_membership(state: SandboxState, gid: str) -> dict[str, Any]:
+    project, kind, member = state.project_memberships[gid]
+    return {
+        "gid": gid,
+        "resource_type": "membership",
+        "resource_subtype": "project_membership",
+        "parent": Ref("project", project),
+        "member": Ref(kind, member),
+        "access_level": "editor",
+    }
+
+
 def _refs(kind: str, gids: Iterable[str]) -> list[Ref]:
     return [Ref(kind, gid) for gid in gids]
 
@@ -302,4 +314,5 @@ _BUILDERS: dict[str, Callable[[SandboxState, str], dict[str, Any]]] = {
     "story": _story,
     "ooo_entry": _ooo_entry,
     "time_tracking_entry": _time_tracking_entry,
+    "project_membership": _project_membership,
 }

@@ -192,6 +192,28 @@ def _workspace_projects(state: SandboxState, call: Call) -> list[Ref]:
     return _projects(state, call, None)
 
 
+def _list_memberships(state: SandboxState, call: Call) -> list[Ref]:
+    """Project memberships by ``parent`` (a project), optionally of one ``member``; or, with
+    no parent, every project membership of a team ``member`` (``resource_subtype`` required)."""
+    parent = _query_gid(state, call, "parent", state.projects)
+    member = call.query.get("member")
+    if parent is None:
+        if call.query.get("resource_subtype") != "project_membership" or member is None:
+            raise AsanaError(
+                400, "parent: Missing input (or member and resource_subtype=project_membership)"
+            )
+        if member not in state.teams:
+            raise AsanaError(400, f"member: without parent, must be a team: {member}")
+    return _refs(
+        "project_membership",
+        (
+            gid
+            for gid, (project, _, who) in state.project_memberships.items()
+            if parent in (None, project) and member in (None, who)
+        ),
+    )
+
+
 def _list_portfolios(state: SandboxState, call: Call) -> list[Ref]:
     _required(call, "workspace")
     _workspace_filter(state, call)
@@ -339,6 +361,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/teams/{team}/projects", "project", _team_projects, listing=True),
     Route("GET", "/workspaces/{workspace}/projects", "project", _workspace_projects, listing=True),
     Route("GET", "/projects/{project}", "project", _one("project")),
+    Route("GET", "/memberships", "project_membership", _list_memberships, listing=True),
     Route("GET", "/portfolios", "portfolio", _list_portfolios, listing=True),
     Route("GET", "/portfolios/{portfolio}/items", "project", _portfolio_items, listing=True),
     Route(

@@ -63,6 +63,8 @@ class SandboxState:
         self.fields: dict[str, CustomField] = {}
         self.options: dict[str, tuple[str, str, str]] = {}  # gid -> (field, name, color)
         self.settings: dict[str, tuple[str, str, bool]] = {}  # gid -> (project, field, important)
+        # gid -> (project, member kind "user" or "team", member gid): GET /memberships records
+        self.project_memberships: dict[str, tuple[str, str, str]] = {}
         self.tasks: dict[str, Task] = {}
         self.story_records: dict[str, dict[str, Any]] = {}  # story gid -> stored story
         self.task_stories: dict[str, list[str]] = {}  # task gid -> its story gids, oldest first
@@ -127,11 +129,14 @@ class SandboxState:
         archived: bool = False,
         privacy: str = "public_to_workspace",
         members: Sequence[str] = (),
+        shared_with: Sequence[str] = (),
     ) -> str:
         """Add a project (with Asana's default section) owned by a team or by no team.
 
         `privacy` is its `privacy_setting`; the default, `public_to_workspace` (the spec's
-        example value), lets everyone in the workspace see it. `members` are user gids.
+        example value), lets everyone in the workspace see it. `members` are user gids;
+        `shared_with` team gids whose members see it through a team membership (Asana's
+        sharing of a project with teams). Each member and team gets a membership record.
         """
         with self.lock:
             if team_gid is not None:
@@ -140,6 +145,8 @@ class SandboxState:
                 raise ValueError(f"privacy must be one of {PRIVACY_SETTINGS}, not {privacy!r}")
             for member in members:
                 self._need(self.users, member, "user")
+            for team in shared_with:
+                self._need(self.teams, team, "team")
             project = Project(
                 self.new_gid(gid),
                 name,
@@ -148,8 +155,12 @@ class SandboxState:
                 self.now_iso(),
                 privacy=privacy,
                 members=list(members),
+                shared_with=list(shared_with),
             )
             self.projects[project.gid] = project
+            for kind, gids in (("user", members), ("team", shared_with)):
+                for member in gids:
+                    self.project_memberships[self.new_gid()] = (project.gid, kind, member)
             self.section_gid(project.gid, DEFAULT_SECTION)
             return project.gid
 

@@ -135,6 +135,32 @@ def _pretty_allow_empty(document: dict[str, Any]) -> int:
     return 1 if parameter.pop("allowEmptyValue", None) is not None else 0
 
 
+def _membership_fields(document: dict[str, Any]) -> int:
+    # GET /memberships answers with MembershipCompact records (for a project, the documented
+    # ProjectMembershipCompactResponse: resource_subtype, member, access_level, opt-in parent),
+    # but its opt_fields enum lists only the pagination fields, so every returned property
+    # would count as undeclared. Declare the project membership's properties.
+    parameters = document["paths"]["/memberships"]["get"]["parameters"]
+    for parameter in parameters:
+        if parameter.get("name") == "opt_fields":
+            enum = parameter["schema"]["items"]["enum"]
+            added = [
+                p
+                for p in (
+                    "resource_subtype",
+                    "member",
+                    "member.name",
+                    "access_level",
+                    "parent",
+                    "parent.name",
+                )
+                if p not in enum
+            ]
+            enum.extend(added)
+            return len(added)
+    return 0
+
+
 SPEC_ERRATA: tuple[Erratum, ...] = (
     Erratum("nullable-references", "allOf+nullable references reject null", _nullable_references),
     Erratum(
@@ -143,6 +169,11 @@ SPEC_ERRATA: tuple[Erratum, ...] = (
         _custom_field_values,
     ),
     Erratum("rate-limit-responses", "429 is documented but never declared", _rate_limit_responses),
+    Erratum(
+        "membership-fields",
+        "GET /memberships declares none of the properties it returns",
+        _membership_fields,
+    ),
     Erratum(
         "pretty-allow-empty",
         "deprecated allowEmptyValue warns on every request",

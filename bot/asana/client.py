@@ -85,6 +85,7 @@ class AsanaGateway:
         self.ooo = asana.OooEntriesApi(self._client)
         self.stories = asana.StoriesApi(self._client)
         self.custom_field_settings = asana.CustomFieldSettingsApi(self._client)
+        self.memberships = asana.MembershipsApi(self._client)
 
     # -- generic calls -------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from bot.asana.client import AsanaGateway, Record
-from bot.domain import CustomField, Snapshot
+from bot.domain import PUBLIC, CustomField, Snapshot
 from bot.errors import AsanaAuthError, AsanaError, AsanaNotFound, LookupFailed
 from bot.roster import RosterEntry
 from forecasting import frames
@@ -113,6 +113,7 @@ def full_sync(
         ):
             raw_tasks.setdefault(task["gid"], task)
     time_off_rows = _time_off(gateway, ws, members, today, warnings)
+    shared_members = _shared_members(gateway, project_records, team_users)
     tasks = _tasks_frame(raw_tasks.values(), set(projects), effort, skills)
     people = _people_frame(members, team_of, roster, tasks, scope)
     snapshot = Snapshot(
@@ -144,6 +145,7 @@ def full_sync(
             for gid, p in project_records.items()
             if (team_gid := (p.get("team") or {}).get("gid")) in team_users
         },
+        project_shared_members=shared_members,
         task_projects=_task_projects(raw_tasks.values(), set(projects)),
     )
     log.info(
@@ -203,6 +205,31 @@ def _projects(gateway: AsanaGateway, scope: SyncScope, teams: list[Record]) -> d
         ):
             out[project["gid"]] = project
     return out
+
+
+def _shared_members(
+    gateway: AsanaGateway, projects: Mapping[str, Record], team_users: Mapping[str, set[str]]
+) -> dict[str, frozenset[str]]:
+    """Members of the synced teams each non-public project is shared with (team memberships).
+
+    The project listing names user members only; a project shared with a team is read from
+    ``GET /memberships?parent=<project>``, one call per project that is not public (a public
+    one is open to everyone anyway). Teams outside the sync add no one: their members are not
+    known, so such a project stays hidden from them rather than shown to too many.
+    """
+    shared: dict[str, frozenset[str]] = {}
+    for gid, project in projects.items():
+        if project.get("privacy_setting") == PUBLIC:
+            continue
+        users = {
+            user
+            for membership in gateway.list(gateway.memberships.get_memberships, parent=gid)
+            if (membership.get("member") or {}).get("resource_type") == "team"
+            for user in team_users.get(membership["member"]["gid"], ())
+        }
+        if users:
+            shared[gid] = frozenset(users)
+    return shared
 
 
 def _effort_field(

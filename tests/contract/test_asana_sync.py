@@ -188,6 +188,10 @@ def test_full_sync_records_who_can_see_each_project_without_extra_calls_when_lis
 ) -> None:
     world = visibility_org()
     org = world.small
+    # Platform's private Ledger is shared with the Data team (a team membership).
+    ledger = org.state.add_project(
+        "Ledger", org.platform, privacy="private", shared_with=[org.data]
+    )
     sandbox = make_asana_sandbox(org.state)
 
     snap = sync(sandbox, org)
@@ -198,6 +202,7 @@ def test_full_sync_records_who_can_see_each_project_without_extra_calls_when_lis
         world.payroll: "private",
         world.infra: "private_to_team",
         world.exec_: "private",
+        ledger: "private",
     }
     assert snap.project_members == {
         org.billing: frozenset(),
@@ -205,6 +210,7 @@ def test_full_sync_records_who_can_see_each_project_without_extra_calls_when_lis
         world.payroll: frozenset({org.ana}),
         world.infra: frozenset(),
         world.exec_: frozenset(),
+        ledger: frozenset(),
     }
     platform = frozenset({org.ana, org.ben})
     assert snap.project_team_members == {
@@ -213,21 +219,26 @@ def test_full_sync_records_who_can_see_each_project_without_extra_calls_when_lis
         world.payroll: platform,
         world.infra: platform,
         world.exec_: platform,
+        ledger: platform,
     }
+    assert snap.project_shared_members == {ledger: frozenset({org.cleo})}
     assert snap.task_projects[world.tax_export] == frozenset({world.payroll, org.billing})
     assert snap.task_projects[world.board_deck] == frozenset({world.exec_})
-    # Memberships ride on the team project listings the sync already makes: 1 workspace teams
-    # + 2 team members + 2 team projects + 1 custom fields + 5 project tasks + 3 out-of-office.
+    # User members ride on the team project listings the sync already makes; team shares
+    # take one memberships call per project that is not public: 1 workspace teams + 2 team
+    # members + 2 team projects + 4 memberships + 1 custom fields + 6 project tasks + 3
+    # out-of-office.
     calls = Counter(re.sub(r"/\d+(?=/|$)", "/{gid}", e.path) for e in org.state.log())
     assert calls == {
         "/api/1.0/workspaces/{gid}/teams": 1,
         "/api/1.0/users": 2,
         "/api/1.0/teams/{gid}/projects": 2,
+        "/api/1.0/memberships": 4,
         "/api/1.0/workspaces/{gid}/custom_fields": 1,
-        "/api/1.0/projects/{gid}/tasks": 5,
+        "/api/1.0/projects/{gid}/tasks": 6,
         "/api/1.0/ooo_entries": 3,
     }
-    assert snap.api_calls == 14
+    assert snap.api_calls == 19
     listings = [e for e in org.state.log() if e.path.endswith("/projects")]
     assert {e.query["opt_fields"] for e in listings} == {"name,team,privacy_setting,members"}
 

@@ -277,6 +277,32 @@ def test_projects_carry_members_and_privacy_setting_when_asked_for_in_opt_fields
     assert (full["privacy_setting"], full["public"], full["members"]) == ("private", False, [ben])
 
 
+def test_memberships_name_the_users_and_teams_a_project_is_shared_with_when_listed(
+    client: asana.ApiClient, org: Org
+) -> None:
+    shared = org.state.add_project(
+        "Payroll", org.platform, privacy="private", members=[org.ben], shared_with=[org.data]
+    )
+    api = asana.MembershipsApi(client)
+
+    listed = list(api.get_memberships({"parent": shared}, _request_timeout=T))
+    of_team = list(
+        api.get_memberships(
+            {"member": org.data, "resource_subtype": "project_membership"}, _request_timeout=T
+        )
+    )
+
+    assert [(m["resource_subtype"], m["member"]) for m in listed] == [
+        ("project_membership", {"gid": org.ben, "resource_type": "user", "name": "Ben Bitdiddle"}),
+        ("project_membership", {"gid": org.data, "resource_type": "team", "name": "Data"}),
+    ]
+    assert "parent" not in listed[0]  # opt-in, and the endpoint's opt_fields cannot ask for it
+    assert [m["gid"] for m in of_team] == [listed[1]["gid"]]
+    with pytest.raises(ApiException) as refused:
+        list(api.get_memberships({"member": org.data}, _request_timeout=T))
+    assert refused.value.status == 400
+
+
 def test_portfolios_list_the_owners_portfolios_and_items_when_requested(
     client: asana.ApiClient, org: Org
 ) -> None:

@@ -14,10 +14,11 @@ from tests.scenarios.conftest import Bot
 def ask(bot: Bot, text: str, *, user: str = "U0ANA00001") -> SlackCall:
     """Send /capacity and return the answer posted to its response_url."""
     key = f"q{time.monotonic_ns()}"
+    before = len(bot.slack.calls("response_url"))
     reply = bot.sender.command(text, user_id=user, response_url=bot.slack.response_url(key))
     assert reply.status == 200, reply.body
     assert json.loads(reply.body)["text"] == "Crunching the numbers…"
-    answers = bot.slack.wait_for("response_url", timeout=20)
+    answers = bot.slack.wait_for("response_url", count=before + 1, timeout=20)
     mine = [c for c in answers if c.path.endswith(key)]
     assert len(mine) == 1, answers
     return mine[0]

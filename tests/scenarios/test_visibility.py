@@ -104,6 +104,33 @@ def test_team_forecast_shows_public_projects_only_when_the_viewer_is_not_in_asan
     assert locks(answer) == [":lock: 3 tasks in projects you cannot see are not shown."]
 
 
+def test_team_forecast_shows_a_project_shared_with_the_viewers_team(bot: Bot) -> None:
+    # Platform's private Ledger is shared with the Data team: Cleo (Data) sees Ben's 10 h
+    # there in week 49 (16 + 10 h of 40: 65 %); a guest outside Asana does not.
+    org = bot.org
+    ledger = org.state.add_project(
+        "Ledger", org.platform, privacy="private", shared_with=[org.data]
+    )
+    org.state.add_field_to_project(ledger, org.estimate_field)
+    org.state.add_task(
+        "Close books",
+        projects=[ledger],
+        assignee=org.ben,
+        custom_fields={org.estimate_field: 10 * 60},
+        start_on="2026-11-30",
+        due_on="2026-12-04",
+    )
+    bot.slack.add_user(GUEST, "guest@elsewhere.com", "Guest")
+
+    cleo = ask(bot, "team platform 3", user=CLEO)
+    guest = ask(bot, "team platform 3", user=GUEST)
+
+    assert cells(cleo) == PUBLIC_ONLY | {"Ben Brook": ["  0%", " 65%", "  0%"]}
+    assert locks(cleo) == [":lock: 3 tasks in projects you cannot see are not shown."]
+    assert cells(guest) == PUBLIC_ONLY
+    assert locks(guest) == [":lock: 4 tasks in projects you cannot see are not shown."]
+
+
 def test_person_forecast_leaves_out_private_projects_when_the_viewer_is_not_a_member(
     bot: Bot,
 ) -> None:
