@@ -176,8 +176,9 @@ class AssignmentResult:
             bound when maximising), or None.
         seconds: wall-clock time spent.
         method: where the plan came from: "heuristic" (local search), "milp" (HiGHS on the
-            whole problem, cold) or "milp+heuristic" (HiGHS started from, and improving on, a
-            local-search plan).
+            whole problem, cold), "milp+heuristic" (HiGHS started from, and improving on, a
+            local-search plan) or "columns" (a dive on the column-generation LP of a plain
+            GAP, see ``assignment_columns``).
         gap: |objective - bound| / |objective| when both are known, else None.
         reason: why there is no plan, or why it is not proven optimal; '' when optimal.
     """

@@ -15,9 +15,9 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-# Where a plan came from: the local search, a MILP over the whole problem, or a MILP that
-# started from (and improved) a plan of the local search.
-Method = Literal["milp", "heuristic", "milp+heuristic"]
+# Where a plan came from: the local search, a MILP over the whole problem, a MILP that started
+# from (and improved) a plan of the local search, or a dive on the column-generation LP.
+Method = Literal["milp", "heuristic", "milp+heuristic", "columns"]
 
 # Loads are sums of user-given floats; a plan is within capacity up to this relative slack so
 # that a plan the MILP certifies is not rejected for rounding in its last digits.

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from forecasting import assignment_columns
 from forecasting.assignment_bound import LagrangianBound
 from forecasting.assignment_instance import Instance, IntArray
 from forecasting.assignment_milp import MilpOutcome, objective_floor, solve_milp
@@ -32,6 +33,11 @@ NEIGHBOURHOOD_SECONDS = 0.3
 NEIGHBOURHOODS_PER_ROUND = 8
 # The large schedule ends early after this many rounds without a better plan.
 IDLE_ROUNDS = 3
+# Where column generation applies (plain GAP), it may price its root LP for up to this share of
+# the exact schedule's time and dive until this share has passed; the search and the MILP
+# rounds have the rest.
+ROOT_SHARE = 0.5
+DIVE_SHARE = 0.85
 
 
 def proven(value: float, lower: float) -> bool:
@@ -82,6 +88,16 @@ def improve_exact(
         )
         restart: IntArray | None = None  # None: resume the search where it stopped
         milp_seen = math.inf
+        if assignment_columns.applicable(instance):
+            now, left = time.monotonic(), deadline - time.monotonic()
+            columns_bound = assignment_columns.dive_for_plans(
+                instance,
+                search,
+                root_deadline=now + ROOT_SHARE * left,
+                deadline=now + DIVE_SHARE * left,
+                stop=proof.done,
+            )
+            lower = max(lower, objective_floor(columns_bound, integral))
         while not proof.done() and time.monotonic() < deadline:
             left = deadline - time.monotonic()
             search.run(

@@ -139,7 +139,7 @@ class RebalancePlan:
             pool's person-weeks, today and with every move applied.
         optimal: whether the solver proved the plan optimal for the model.
         gap: relative distance to the solver's bound (0 when optimal), None when unknown.
-        method: "milp", "heuristic" or "milp+heuristic".
+        method: "milp", "heuristic", "milp+heuristic" or "columns" (see ``AssignmentResult``).
         seconds: solver wall-clock time.
         explanation: why overload remains (or why nothing is proposed), in sentences.
         notes: facts about the input (tasks left out and why).
