@@ -99,6 +99,20 @@ def dive_for_plans(
     start = search.best_plan
     if start is None:
         return -np.inf
+    try:
+        return _price_and_dive(instance, search, start, root_deadline, deadline, stop)
+    except _MasterFailed:
+        return -np.inf  # a heuristic and a bound lost; the schedule goes on without them
+
+
+def _price_and_dive(
+    instance: Instance,
+    search: LocalSearch,
+    start: IntArray,
+    root_deadline: float,
+    deadline: float,
+    stop: Callable[[], bool],
+) -> float:
     pool = _Columns(instance)
     prices, bound = _subgradient(pool, search.best_value, root_deadline)
     pool = pool.purged(prices, keep=start)
@@ -118,6 +132,10 @@ def dive_for_plans(
         search.consider(plan, "columns")
         search.run(plan, deadline=min(deadline, time.monotonic() + POLISH_S), patience=200)
     return bound
+
+
+class _MasterFailed(RuntimeError):
+    """HiGHS could not solve a master LP (column generation then stops, nothing else does)."""
 
 
 @dataclass(frozen=True)
@@ -227,8 +245,8 @@ class _Columns:
             bounds=(0, None),
             method="highs",
         )
-        if result.status != 0:
-            raise RuntimeError(f"master LP failed: {result.message}")
+        if result.status != 0:  # it always has a bounded solution (artificials); numerics aside
+            raise _MasterFailed(result.message)
         weights = result.x[: live.size]
         entry_weight = np.where(keep, weights[np.maximum(index[cols], 0)], 0.0)
         flat = np.bincount(owner * self.n + jobs, entry_weight, minlength=self.m * self.n)

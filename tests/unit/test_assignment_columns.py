@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from scipy.optimize import linprog
 
-from forecasting.assignment import AssignmentProblem, _instance
+from forecasting import assignment_columns
+from forecasting.assignment import AssignmentProblem, _instance, solve_assignment
 from forecasting.assignment_bound import lagrangian_bound
 from forecasting.assignment_columns import _knapsacks, applicable, dive_for_plans
 from forecasting.assignment_search import LocalSearch
@@ -94,3 +96,20 @@ def test_dives_find_the_optimum_and_bound_it_at_least_as_tightly_as_the_lp(seed:
     assert search.best_plan is not None and instance.is_feasible(search.best_plan)
     assert search.best_value == pytest.approx(optimum)
     assert compact_lp_bound(problem) - 1e-6 <= bound <= optimum + 1e-6
+
+
+def test_a_failed_master_lp_costs_the_dives_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    problem = a_random_problem(4, agents=3, jobs=8)
+    instance, _ = _instance(problem)
+    started = time.monotonic()
+    search = LocalSearch(instance, lagrangian_bound(instance, deadline=started + 1), seed=0)
+    search.run(search.plan, deadline=started + 0.2, patience=5)
+    before = search.best_value
+    failed = SimpleNamespace(status=4, message="numerical difficulties")
+    monkeypatch.setattr(assignment_columns, "linprog", lambda *args, **kwargs: failed)
+
+    bound = dive_for_plans(instance, search, root_deadline=started + 5, deadline=started + 5)
+
+    assert bound == -np.inf
+    assert search.best_value == before
+    assert solve_assignment(problem, time_limit_s=5).objective == brute_force(problem)
