@@ -113,7 +113,7 @@ def full_sync(
         ):
             raw_tasks.setdefault(task["gid"], task)
     time_off_rows = _time_off(gateway, ws, members, today, warnings)
-    shared_members = _shared_members(gateway, project_records, team_users)
+    shared_members = _shared_members(gateway, project_records, team_users, warnings)
     tasks = _tasks_frame(raw_tasks.values(), set(projects), effort, skills)
     people = _people_frame(members, team_of, roster, tasks, scope)
     snapshot = Snapshot(
@@ -208,22 +208,34 @@ def _projects(gateway: AsanaGateway, scope: SyncScope, teams: list[Record]) -> d
 
 
 def _shared_members(
-    gateway: AsanaGateway, projects: Mapping[str, Record], team_users: Mapping[str, set[str]]
+    gateway: AsanaGateway,
+    projects: Mapping[str, Record],
+    team_users: Mapping[str, set[str]],
+    warnings: list[str],
 ) -> dict[str, frozenset[str]]:
     """Members of the synced teams each non-public project is shared with (team memberships).
 
     The project listing names user members only; a project shared with a team is read from
     ``GET /memberships?parent=<project>``, one call per project that is not public (a public
     one is open to everyone anyway). Teams outside the sync add no one: their members are not
-    known, so such a project stays hidden from them rather than shown to too many.
+    known, so such a project stays hidden from them rather than shown to too many. A token
+    that may not read memberships gets a warning and no team sharing (hidden, never shown).
     """
     shared: dict[str, frozenset[str]] = {}
     for gid, project in projects.items():
         if project.get("privacy_setting") == PUBLIC:
             continue
+        try:
+            memberships = gateway.list(gateway.memberships.get_memberships, parent=gid)
+        except (AsanaAuthError, AsanaNotFound) as exc:
+            warnings.append(
+                f"project memberships unavailable ({exc.status}); projects shared with a team "
+                "are shown to their user members only"
+            )
+            return {}
         users = {
             user
-            for membership in gateway.list(gateway.memberships.get_memberships, parent=gid)
+            for membership in memberships
             if (membership.get("member") or {}).get("resource_type") == "team"
             for user in team_users.get(membership["member"]["gid"], ())
         }

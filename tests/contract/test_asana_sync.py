@@ -243,6 +243,25 @@ def test_full_sync_records_who_can_see_each_project_without_extra_calls_when_lis
     assert {e.query["opt_fields"] for e in listings} == {"name,team,privacy_setting,members"}
 
 
+def test_full_sync_warns_and_shares_with_no_team_when_memberships_are_refused(
+    make_asana_sandbox: Callable[..., AsanaSandbox],
+) -> None:
+    world = visibility_org()
+    org = world.small
+    org.state.add_project("Ledger", org.platform, privacy="private", shared_with=[org.data])
+    sandbox = make_asana_sandbox(org.state)
+    sandbox.fail_next("GET", "/api/1.0/memberships", status=403, times=1)
+
+    snap = sync(sandbox, org)
+
+    assert snap.project_shared_members == {}
+    assert snap.project_members[world.payroll] == frozenset({org.ana})  # the rest is read
+    assert (
+        "project memberships unavailable (403); projects shared with a team are shown to "
+        "their user members only" in snap.warnings
+    )
+
+
 @pytest.mark.parametrize("source", ["projects", "portfolio"])
 def test_full_sync_records_project_members_when_projects_come_from_settings_or_a_portfolio(
     make_asana_sandbox: Callable[..., AsanaSandbox], source: str
