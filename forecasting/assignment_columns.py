@@ -113,6 +113,7 @@ def _price_and_dive(
     deadline: float,
     stop: Callable[[], bool],
 ) -> float:
+    """``dive_for_plans`` once a start plan is known (a failed master LP raises)."""
     pool = _Columns(instance)
     prices, bound = _subgradient(pool, search.best_value, root_deadline)
     pool = pool.purged(prices, keep=start)
@@ -153,6 +154,7 @@ class _Columns:
     """The column pool, the knapsack pricing and the master LP, under the dive's fixes."""
 
     def __init__(self, instance: Instance) -> None:
+        self.instance = instance
         self.m, self.n = instance.m, instance.n
         self.cost = instance.cost
         self.weight = np.rint(instance.weight[:, :, 0]).astype(np.int64)
@@ -188,10 +190,7 @@ class _Columns:
     def purged(self, prices: FloatArray, *, keep: IntArray) -> _Columns:
         """A pool of ``keep``'s columns plus each agent's ``KEEP_PER_AGENT`` columns of lowest
         reduced cost at ``prices`` (small masters solve faster)."""
-        fresh = _Columns.__new__(_Columns)
-        fresh.__dict__.update(self.__dict__)
-        fresh.agent, fresh.entry_col, fresh.entry_job, fresh.col_cost = [], [], [], []
-        fresh.seen = set()
+        fresh = _Columns(self.instance)
         fresh.add_plan(keep)
         agents = np.asarray(self.agent, dtype=np.int64)
         if agents.size == 0:
