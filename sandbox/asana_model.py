@@ -75,9 +75,8 @@ PRIVACY_SETTINGS = ("public_to_workspace", "private_to_team", "private")
 class Project:
     """A project with its sections, custom field settings and tasks (gids, in order).
 
-    `privacy` is Asana's `privacy_setting`; `members` are the user gids that are its members;
-    `shared_with` the team gids it is shared with through a team membership (whose members
-    can see it whatever its privacy setting).
+    `privacy` is Asana's `privacy_setting`; `members` are the user gids that are its members
+    (the teams it is shared with live in `SandboxState.project_memberships`).
     """
 
     gid: str
@@ -87,7 +86,6 @@ class Project:
     created_at: str
     privacy: str = "public_to_workspace"
     members: list[str] = field(default_factory=list)
-    shared_with: list[str] = field(default_factory=list)
     sections: list[str] = field(default_factory=list)
     settings: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)

@@ -155,7 +155,6 @@ class SandboxState:
                 self.now_iso(),
                 privacy=privacy,
                 members=list(members),
-                shared_with=list(shared_with),
             )
             self.projects[project.gid] = project
             for kind, gids in (("user", members), ("team", shared_with)):
