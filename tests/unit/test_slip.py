@@ -64,6 +64,38 @@ def test_slip_model_matches_observed_late_share_when_true_probability_is_known()
     assert np.abs(p - p_true).mean() < 0.05
 
 
+def test_slip_model_keeps_few_trees_when_the_labels_are_noise():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.normal(size=(4000, 3)), columns=["a", "b", "c"])
+    y = (rng.random(4000) < 0.3).astype(np.int64)
+
+    stopped = SlipModel(max_iter=100).fit(X, y)
+    grown = SlipModel(max_iter=100, stop_on_holdout=False).fit(X, y)
+
+    assert stopped.n_trees_ is not None and stopped.n_trees_ < 20
+    assert grown.n_trees_ == 100
+
+
+def test_slip_model_keeps_more_trees_when_the_labels_follow_the_features():
+    X, y, _ = _known_probability(6000, seed=4)
+
+    model = SlipModel(max_iter=100).fit(X, y)
+
+    assert model.n_trees_ is not None and model.n_trees_ >= 20
+
+
+def test_slip_model_scores_the_stage_it_keeps_when_it_is_not_refitted():
+    X, y, _ = _known_probability(4000, seed=5)
+    X_new, _, _ = _known_probability(500, seed=6)
+
+    stopped = SlipModel(max_iter=100, refit=False).fit(X, y)
+    again = SlipModel(max_iter=stopped.n_trees_ or 0, refit=False, stop_on_holdout=False)
+    again.fit(X, y)
+
+    assert stopped.n_trees_ is not None and stopped.n_trees_ < 100
+    np.testing.assert_array_equal(stopped.predict_proba(X_new), again.predict_proba(X_new))
+
+
 def test_slip_model_predicts_constant_base_rate_when_y_has_one_class():
     X, _, _ = _known_probability(300, seed=3)
 
