@@ -85,7 +85,8 @@ def bootstrap(
     workers = ThreadPoolExecutor(
         max_workers=settings.slack_listener_threads, thread_name_prefix="copilot-worker"
     )
-    models = ModelCache(horizon_weeks=settings.forecast_weeks)  # fits on a thread of its own
+    # Fits (and their warm-up forecasts) run on a thread of their own.
+    models = ModelCache(horizon_weeks=settings.forecast_weeks, lead_days=settings.lead_days)
     book = ProposalBook(store)
     audit = AuditLog(store, clock=clock)
     return Deps(settings, clock, store, asana, roster, snapshots, models, workers, book, audit)
