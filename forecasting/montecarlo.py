@@ -46,6 +46,13 @@ class CellLoad:
     factor: FloatArray
     shape: FloatArray
 
+    @property
+    def busy(self) -> npt.NDArray[np.bool_]:
+        """Cells where some draw can have committed hours (elsewhere every draw is 0 h)."""
+        never_on_time = (self.p_late >= 1) | (self.zero[0] >= 1)
+        never_late = (self.p_late <= 0) | (self.zero[1] >= 1)
+        return np.asarray(~(never_on_time & never_late), dtype=np.bool_)
+
 
 @dataclass(frozen=True)
 class OtherWork:
@@ -154,7 +161,8 @@ def simulate_load(
 
     Cells are drawn independently, a chunk of cells at a time (float32), so memory stays at a
     few chunks whatever the horizon; the summary is per cell, which is all the forecast
-    reports (correlation between a person's weeks is not represented).
+    reports (correlation between a person's weeks is not represented). Cells whose committed
+    load is 0 in every draw (see :attr:`CellLoad.busy`) draw their other work alone.
 
     Args:
         rng: the generator (consumed in a fixed order: same seed, same draws).
@@ -168,28 +176,37 @@ def simulate_load(
     ranks = [min(int(round(q * (draws - 1))), draws - 1) for q in QUANTILES]
     z = other.z.astype(np.float32)
     step = max(1, CHUNK_VALUES // draws)
-    for lo in range(0, n_cells, step):
-        cells = slice(lo, min(lo + step, n_cells))
-        total = _committed_draws(rng, committed, cells, draws)
-        # int32 draws the same stream as the default int64 for a range below 2^32.
-        noise = z[rng.integers(0, z.size, size=total.shape, dtype=np.int32)]
-        noise *= other.sd[cells, None].astype(np.float32)
-        total += noise
-        total += other.centre[cells, None].astype(np.float32)
-        np.maximum(total, 0.0, out=total)
-        over = np.count_nonzero(total > limit[cells, None], axis=1)
-        summary.p_over[cells] = over / draws
-        summary.mean[cells] = total.mean(axis=1, dtype=np.float64)
-        # Sorting a row of float32 draws (SIMD) is several times faster than partitioning it
-        # for three ranks, and gives the same order statistics.
-        total.sort(axis=1)
-        for out, rank in zip((summary.p10, summary.p50, summary.p90), ranks, strict=True):
-            out[cells] = total[:, rank]
+    busy = committed.busy
+    for cells, with_tasks in ((np.flatnonzero(busy), True), (np.flatnonzero(~busy), False)):
+        for lo in range(0, cells.size, step):
+            chunk = cells[lo : lo + step]
+            total = _other_draws(rng, other, z, chunk, draws)
+            if with_tasks:
+                total += _committed_draws(rng, committed, chunk, draws)
+            np.maximum(total, 0.0, out=total)
+            over = np.count_nonzero(total > limit[chunk, None], axis=1)
+            summary.p_over[chunk] = over / draws
+            summary.mean[chunk] = total.mean(axis=1, dtype=np.float64)
+            # Sorting a row of float32 draws (SIMD) is several times faster than partitioning
+            # it for three ranks, and gives the same order statistics.
+            total.sort(axis=1)
+            for out, rank in zip((summary.p10, summary.p50, summary.p90), ranks, strict=True):
+                out[chunk] = total[:, rank]
     return summary
 
 
+def _other_draws(
+    rng: np.random.Generator, other: OtherWork, z: np.ndarray, cells: IntArray, draws: int
+) -> np.ndarray:
+    """``(cells, draws)`` float32 other work: ``centre + sd × z`` with ``z`` picked at random."""
+    total = z[rng.integers(0, z.size, size=(cells.size, draws), dtype=np.int32)]
+    total *= other.sd[cells, None].astype(np.float32)
+    total += other.centre[cells, None].astype(np.float32)
+    return total
+
+
 def _committed_draws(
-    rng: np.random.Generator, load: CellLoad, cells: slice, draws: int
+    rng: np.random.Generator, load: CellLoad, cells: IntArray, draws: int
 ) -> np.ndarray:
     """``(cells, draws)`` float32 committed hours from the cells' mixtures.
 
@@ -203,8 +220,8 @@ def _committed_draws(
 
     p, zero, offset = column(load.p_late), column(load.zero), column(load.offset)
     factor, shape = column(load.factor), column(load.shape)
-    u = rng.random((p.shape[0], draws), dtype=np.float32)
-    value = rng.standard_normal((p.shape[0], draws), dtype=np.float32)
+    u = rng.random((cells.size, draws), dtype=np.float32)
+    value = rng.standard_normal((cells.size, draws), dtype=np.float32)
     # Few draws are late: every draw takes the on-time component, then the late ones are
     # redone with theirs (the same float32 operations, in the same order, as a selection).
     # They are found by flat position: a 2-d nonzero costs several times more.

@@ -391,3 +391,24 @@ def test_per_cell_draws_keep_the_chance_of_an_empty_week_when_its_tasks_may_slip
 
     np.testing.assert_allclose(load.p_over, [1 - 0.8 * 0.7, 1 - 0.6 * 0.5], atol=0.015)
     assert load.p10.tolist() == [0.0, 0.0]
+
+
+def test_per_cell_draws_give_other_work_alone_when_no_task_can_reach_the_cell():
+    # Cell 0: a 10 h task; cell 1: none. Both have the same other work.
+    on = sparse.csr_matrix(np.array([[10.0], [0.0]]))
+    late = sparse.csr_matrix(np.zeros((2, 0)))
+    committed = committed_load(on, late, np.zeros(0, dtype=np.int64), np.zeros(0), np.full(1, 0.3))
+    z = special.ndtri(np.linspace(0.0025, 0.9975, 201))
+    other = OtherWork(centre=np.full(2, 3.0), sd=np.full(2, 2.0), z=z)
+    idle = np.maximum(3.0 + 2.0 * z, 0.0)  # the equally likely loads of cell 1
+
+    load = simulate_load(
+        np.random.default_rng(0), committed, other, draws=40_000, limit=np.full(2, 5.0)
+    )
+
+    assert committed.busy.tolist() == [True, False]
+    assert load.mean[1] == pytest.approx(idle.mean(), rel=0.01)
+    for got, q in ((load.p10, 0.1), (load.p50, 0.5), (load.p90, 0.9)):
+        assert got[1] == pytest.approx(np.quantile(idle, q), abs=0.03 * idle.max())
+    assert load.p_over[1] == pytest.approx((idle > 5.0).mean(), abs=0.01)
+    assert load.mean[0] == pytest.approx(10.0 + idle.mean(), rel=0.01)
