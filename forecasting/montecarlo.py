@@ -13,7 +13,7 @@ from scipy import sparse
 
 from forecasting.calendar import FloatArray, IntArray
 
-CHUNK_VALUES = 1_000_000  # cell × draw values generated at once (4 MB per float32 array)
+CHUNK_VALUES = 250_000  # cell × draw values drawn at once: 1 MB per float32 array stays in cache
 QUANTILES = (0.1, 0.5, 0.9)
 MIN_SKEW = 1e-4  # below this a component is drawn as (numerically) normal
 NEVER = 1e-12  # a component with less chance than this of any hours is drawn as empty
