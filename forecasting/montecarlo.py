@@ -221,7 +221,7 @@ def _committed_draws(
     p, zero, offset = column(load.p_late), column(load.zero), column(load.offset)
     factor, shape = column(load.factor), column(load.shape)
     u = rng.random((cells.size, draws), dtype=np.float32)
-    value = rng.standard_normal((cells.size, draws), dtype=np.float32)
+    value = _standard_normal(rng, (cells.size, draws))
     # Few draws are late: every draw takes the on-time component, then the late ones are
     # redone with theirs (the same float32 operations, in the same order, as a selection).
     # They are found by flat position: a 2-d nonzero costs several times more.
@@ -241,6 +241,31 @@ def _committed_draws(
     empty.reshape(-1)[at] = u.reshape(-1)[at] < (p * zero[1])[row, 0]
     np.copyto(value, np.float32(0.0), where=empty)
     return np.maximum(value, 0.0, out=value)
+
+
+def _standard_normal(rng: np.random.Generator, shape: tuple[int, int]) -> npt.NDArray[np.float32]:
+    """float32 standard normals by the Box-Muller transform of float32 uniforms.
+
+    Each pair of uniforms gives two independent normals, ``√(−2 ln(1 − u₁)) × (cos, sin)(2π
+    u₂)``; with numpy's vectorised log, sqrt and sin/cos that is ~3× faster than its float32
+    ziggurat. The uniforms' 2⁻²⁴ resolution caps ``|N|`` at 5.77 (a chance of 6 × 10⁻⁸ per
+    pair lost from the tails).
+    """
+    n = shape[0] * shape[1]
+    half = (n + 1) // 2
+    u = rng.random(2 * half, dtype=np.float32)
+    radius, angle = u[:half], u[half:]
+    np.subtract(np.float32(1.0), radius, out=radius)  # (0, 1]: the log stays finite
+    np.log(radius, out=radius)
+    radius *= np.float32(-2.0)
+    np.sqrt(radius, out=radius)
+    angle *= np.float32(2 * np.pi)
+    out = np.empty(2 * half, dtype=np.float32)
+    np.cos(angle, out=out[:half])
+    np.sin(angle, out=out[half:])
+    out[:half] *= radius
+    out[half:] *= radius
+    return out[:n].reshape(shape)
 
 
 def _entries(

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import sparse, special
+from scipy import sparse, special, stats
 
 from forecasting.forecast import NO_MODEL, Forecast, RiskBands, forecast_load
 from forecasting.model import NO_HISTORY, CapacityModel
-from forecasting.montecarlo import OtherWork, committed_load, simulate_load
+from forecasting.montecarlo import OtherWork, _standard_normal, committed_load, simulate_load
 from forecasting.synthetic import SyntheticOrg, generate_org
 from forecasting.workload import EPS_H
 from tests.builders import a_person, a_task, a_time_off, people_frame, tasks_frame, time_off_frame
@@ -412,3 +412,11 @@ def test_per_cell_draws_give_other_work_alone_when_no_task_can_reach_the_cell():
         assert got[1] == pytest.approx(np.quantile(idle, q), abs=0.03 * idle.max())
     assert load.p_over[1] == pytest.approx((idle > 5.0).mean(), abs=0.01)
     assert load.mean[0] == pytest.approx(10.0 + idle.mean(), rel=0.01)
+
+
+def test_standard_normals_follow_the_normal_distribution_when_drawn_in_float32():
+    values = _standard_normal(np.random.default_rng(0), (401, 999)).astype(np.float64).ravel()
+
+    assert values.size == 401 * 999
+    assert abs(values.mean()) < 0.01 and abs(values.std() - 1.0) < 0.01
+    assert stats.kstest(values, "norm").pvalue > 0.05
