@@ -199,7 +199,9 @@ def _other_draws(
     rng: np.random.Generator, other: OtherWork, z: np.ndarray, cells: IntArray, draws: int
 ) -> np.ndarray:
     """``(cells, draws)`` float32 other work: ``centre + sd × z`` with ``z`` picked at random."""
-    total = z[rng.integers(0, z.size, size=(cells.size, draws), dtype=np.int32)]
+    # 16-bit indices take half the random bits of 32-bit ones; take gathers faster than [].
+    index = np.int16 if z.size <= np.iinfo(np.int16).max else np.int32
+    total = np.take(z, rng.integers(0, z.size, size=(cells.size, draws), dtype=index))
     total *= other.sd[cells, None].astype(np.float32)
     total += other.centre[cells, None].astype(np.float32)
     return total
