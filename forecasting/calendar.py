@@ -79,6 +79,31 @@ class CapacityGrid:
         masks, inverse = np.unique(self.weekmask.reshape(-1, 7), axis=0, return_inverse=True)
         return masks, inverse.reshape(-1).astype(np.int64)
 
+    def between(self, first: date, last: date) -> CapacityGrid:
+        """The days ``[first, last]`` of this grid, as views of its arrays.
+
+        Raises:
+            ValueError: some of those days are not in the grid.
+        """
+        lo = int((np.datetime64(first, "D") - self.days[0]) // _DAY)
+        hi = int((np.datetime64(last, "D") - self.days[0]) // _DAY) + 1
+        if not 0 <= lo < hi <= len(self.days):
+            raise ValueError(
+                f"days {first}..{last} are not all in the grid ({self.days[0]}..{self.days[-1]})"
+            )
+        return CapacityGrid(
+            person_gids=self.person_gids,
+            days=self.days[lo:hi],
+            weekmask=self.weekmask,
+            workday=self.workday[:, lo:hi],
+            capacity_h=self.capacity_h[:, lo:hi],
+            warnings=self.warnings,
+        )
+
+    def is_of(self, people: pd.DataFrame) -> bool:
+        """True when the grid's rows are the people of ``people``, in its order."""
+        return bool(np.array_equal(self.person_gids, people["gid"].to_numpy(dtype=object)))
+
     def person_index(self, gids: pd.Series | npt.ArrayLike) -> IntArray:
         """Row of each gid in the grid, or -1 for gids that are not in ``people`` (or null)."""
         return _index_of(self.person_gids, gids)

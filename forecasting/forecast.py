@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import sparse
 
 from forecasting import frames
-from forecasting.calendar import FloatArray, IntArray
+from forecasting.calendar import FloatArray, IntArray, capacity_grid
 from forecasting.history import build_history, validate_time_log
 from forecasting.model import CapacityModel
 from forecasting.montecarlo import OtherWork, committed_load, simulate_load
@@ -26,6 +26,7 @@ from forecasting.workload import (
     TaskWeeks,
     Workload,
     compute_workload,
+    grid_end,
     spread_task_weeks,
 )
 
@@ -198,7 +199,17 @@ def _forecast(
     time_log: pd.DataFrame | None,
     top_drivers: int,
 ) -> Forecast:
-    horizon = _Horizon(people, time_off, today=today, weeks=weeks, lead_days=lead_days)
+    # Late spreads move due dates later: the capacity grid must reach them too.
+    slip_days = 0 if model is None or model.fallback_ is not None else max(model.slip_days_, 0)
+    latest = open_tasks["due_on"].max()
+    horizon = _Horizon(
+        people,
+        time_off,
+        today=today,
+        weeks=weeks,
+        lead_days=lead_days,
+        latest_due=None if pd.isna(latest) else latest.date() + timedelta(days=slip_days),
+    )
     # Completed tasks are not spread.
     if model is None:
         base = horizon.workload(open_tasks, top_drivers)
@@ -251,7 +262,11 @@ def _forecast(
 
 
 class _Horizon:
-    """The people, calendar and weeks of one forecast; cells are ``person row × weeks + week``."""
+    """The people, calendar and weeks of one forecast; cells are ``person row × weeks + week``.
+
+    One capacity grid serves every spread (to the latest due date, ``latest_due``) and the
+    other-work history (from the first week its features read).
+    """
 
     def __init__(
         self,
@@ -261,11 +276,16 @@ class _Horizon:
         today: date,
         weeks: int,
         lead_days: int,
+        latest_due: date | None,
     ) -> None:
         self.people, self.time_off = people, time_off
         self.today, self.weeks, self.lead_days = today, weeks, lead_days
         self.start = today - timedelta(days=today.weekday())
         self.n_cells = len(people) * weeks
+        end = grid_end(latest_due, today=today, weeks=weeks)
+        first = self.start - timedelta(weeks=FEATURE_WEEKS)
+        self.history_grid = capacity_grid(people, time_off, first, end)
+        self.grid = self.history_grid.between(self.start, end)
 
     def workload(self, tasks: pd.DataFrame, top_drivers: int) -> Workload:
         """The committed load of open ``tasks`` over the horizon (with ``task_weeks``)."""
@@ -277,6 +297,7 @@ class _Horizon:
             weeks=self.weeks,
             lead_days=self.lead_days,
             top_drivers=top_drivers,
+            grid=self.grid,
         )
 
     def cells(self, task_weeks: TaskWeeks) -> IntArray:
@@ -297,6 +318,7 @@ class _Horizon:
                 today=self.today,
                 weeks=self.weeks,
                 lead_days=self.lead_days,
+                grid=self.grid,
             )
         return self.cells(task_weeks), task_weeks.task, task_weeks.hours
 
@@ -370,6 +392,7 @@ def _other_work(
         time_log=None if time_log is None else validate_time_log(time_log),
         horizon_weeks=horizon.weeks,
         max_weeks=FEATURE_WEEKS,
+        grid=horizon.history_grid,
     )
     other, z = model.other_work(history, horizon.weeks)
     other = other.loc[other["person"] < len(horizon.people)]

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from forecasting import frames
-from forecasting.calendar import FloatArray, IntArray, capacity_grid
+from forecasting.calendar import CapacityGrid, FloatArray, IntArray, capacity_grid
 
 ObjArray = npt.NDArray[np.object_]
 TIME_LOG = ("person_gid", "day", "hours")  # optional 4th column: task_gid
@@ -130,6 +130,7 @@ def build_history(
     time_log: pd.DataFrame | None = None,
     horizon_weeks: int = 4,
     max_weeks: int | None = None,
+    grid: CapacityGrid | None = None,
 ) -> History:
     """Realised weekly hours before ``today``'s week, and the task table, from validated inputs.
 
@@ -146,6 +147,8 @@ def build_history(
         time_log: see :func:`validate_time_log` (validated); optional.
         horizon_weeks: capacity is also computed for this many weeks from today's week.
         max_weeks: keep at most this many realised weeks (the most recent).
+        grid: the capacity grid of ``people`` and ``time_off`` over (at least) the realised
+            weeks and the horizon, for a caller that has one; built when None.
     """
     monday = _day(today) - today.weekday()
     # Only the columns read below: copying every column of 10^5 rows costs more than the rest.
@@ -186,9 +189,13 @@ def build_history(
         team_names[: len(people)] = people["team"].fillna(NO_TEAM).map(str).tolist()
         end = date.fromordinal(date(1970, 1, 1).toordinal() + monday + 7 * horizon_weeks - 1)
         first_day = date.fromordinal(date(1970, 1, 1).toordinal() + start)
-        grid = capacity_grid(
-            people, time_off if time_off is not None else frames.empty("time_off"), first_day, end
-        )
+        if grid is None:
+            off = time_off if time_off is not None else frames.empty("time_off")
+            grid = capacity_grid(people, off, first_day, end)
+        elif grid.is_of(people):
+            grid = grid.between(first_day, end)
+        else:
+            raise ValueError("the grid must have a row per person of people, in order")
         capacity[: len(people)] = grid.capacity_h.reshape(len(people), -1, 7).sum(axis=2)
         weekly[: len(people)] = people["weekly_capacity_h"].to_numpy(np.float64)
     team = pd.factorize(pd.Series(team_names, dtype=object))[0].astype(np.int64)

@@ -191,6 +191,7 @@ def compute_workload(
     lead_days: int = 5,
     bands: StatusBands | None = None,
     top_drivers: int | None = 5,
+    grid: CapacityGrid | None = None,
 ) -> Workload:
     """Spread open tasks' remaining effort over working days and sum it per person-week.
 
@@ -225,6 +226,9 @@ def compute_workload(
         lead_days: working days of the lead window of due-only tasks (>= 1).
         bands: status thresholds; default :class:`StatusBands`.
         top_drivers: tasks kept per person-week in ``drivers``; None keeps all.
+        grid: the capacity grid of ``people`` and ``time_off`` from the Monday of ``today``'s
+            week to :func:`grid_end` of a due date no earlier than the tasks' latest, for a
+            caller that spreads several sets of tasks over the same people; built when None.
 
     Returns:
         The daily and weekly load, drivers, hours beyond the horizon and data quality.
@@ -238,7 +242,7 @@ def compute_workload(
 
     start = today - timedelta(days=today.weekday())
     n_days = 7 * weeks
-    grid = _grid(people, open_tasks, time_off, start, n_days)
+    grid = _grid(people, open_tasks, time_off, today=today, weeks=weeks, given=grid)
     spread, quality = _plan(open_tasks, grid, today=today, lead_days=lead_days)
     daily_h, overdue_h, beyond = _distribute(spread, grid, n_days)
 
@@ -284,6 +288,7 @@ def spread_task_weeks(
     today: date,
     weeks: int = 4,
     lead_days: int = 5,
+    grid: CapacityGrid | None = None,
 ) -> TaskWeeks:
     """Hours of each open task in each horizon week, by the rules of :func:`compute_workload`.
 
@@ -292,28 +297,57 @@ def spread_task_weeks(
 
     Args:
         people, tasks, time_off: as for :func:`compute_workload`.
-        today, weeks, lead_days: as for :func:`compute_workload`.
+        today, weeks, lead_days, grid: as for :func:`compute_workload`.
     """
     if weeks < 1 or lead_days < 1:
         raise ValueError(f"weeks and lead_days must be >= 1 (got {weeks}, {lead_days})")
     people = frames.validate("people", people)
     tasks = frames.validate("tasks", tasks)
     open_tasks = tasks.loc[~tasks["completed"].to_numpy(dtype=bool)].reset_index(drop=True)
-    start = today - timedelta(days=today.weekday())
-    n_days = 7 * weeks
-    grid = _grid(people, open_tasks, time_off, start, n_days)
+    grid = _grid(people, open_tasks, time_off, today=today, weeks=weeks, given=grid)
     spread, _ = _plan(open_tasks, grid, today=today, lead_days=lead_days)
-    return _task_weeks(spread, grid, n_days)
+    return _task_weeks(spread, grid, 7 * weeks)
+
+
+def grid_end(latest_due: date | None, *, today: date, weeks: int) -> date:
+    """Last day of the capacity grid that spreads tasks due by ``latest_due``.
+
+    The horizon's last day, or ``latest_due`` when later, but at most :data:`EXTENT_DAYS`
+    past the horizon (further on, only the weekday mask counts working days).
+    """
+    last = today + timedelta(days=7 * weeks - 1 - today.weekday())
+    if latest_due is None:
+        return last
+    return min(max(last, latest_due), last + timedelta(days=EXTENT_DAYS))
 
 
 def _grid(
-    people: pd.DataFrame, tasks: pd.DataFrame, time_off: pd.DataFrame, start: date, n_days: int
+    people: pd.DataFrame,
+    tasks: pd.DataFrame,
+    time_off: pd.DataFrame,
+    *,
+    today: date,
+    weeks: int,
+    given: CapacityGrid | None,
 ) -> CapacityGrid:
-    """The capacity grid from ``start`` over the horizon and up to the latest due date."""
-    due = _day_number(tasks["due_on"])
-    latest = int(due[due != _NAT].max(initial=0)) - _day_number_of(start) + 1
-    extent = min(max(n_days, latest), n_days + EXTENT_DAYS)
-    return capacity_grid(people, time_off, start, start + timedelta(days=extent - 1))
+    """The capacity grid from the horizon's Monday to the :func:`grid_end` of the tasks."""
+    start = today - timedelta(days=today.weekday())
+    latest = tasks["due_on"].max()
+    end = grid_end(None if pd.isna(latest) else latest.date(), today=today, weeks=weeks)
+    if given is None:
+        return capacity_grid(people, time_off, start, end)
+    # A grid that reaches further gives the same spread: no window ends past the latest due
+    # date, and none spills past the grid's end (where only the weekday mask counts) unless
+    # both grids end EXTENT_DAYS past the horizon.
+    furthest = start + timedelta(days=7 * weeks - 1 + EXTENT_DAYS)
+    first, last = given.days[0], given.days[-1]
+    if not (first == np.datetime64(start, "D") and end <= last.item() <= furthest):
+        raise ValueError(
+            f"the grid ({first}..{last}) must start on {start}, end in {end}..{furthest}"
+        )
+    if not given.is_of(people):
+        raise ValueError("the grid must have a row per person of people, in order")
+    return given
 
 
 def _day_number(values: pd.Series) -> IntArray:

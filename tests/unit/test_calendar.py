@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from forecasting.calendar import capacity_days, capacity_grid
 from tests.builders import a_person, a_time_off, people_frame, time_off_frame
@@ -140,3 +141,25 @@ def test_capacity_grid_indexes_people_and_days_when_asked_for_offsets():
     assert grid.person_index(["b", "zz", None]).tolist() == [1, -1, -1]
     days = np.array(["2025-03-09", "2025-03-12"], dtype="datetime64[D]")
     assert grid.day_offset(days).tolist() == [-1, 2]
+
+
+def test_capacity_grid_between_gives_the_grid_of_those_days_when_inside():
+    people = people_frame(a_person(gid="a", country="GB"), a_person(gid="b", workdays="1111000"))
+    leave = time_off_frame(a_time_off(person_gid="b", start_on=MONDAY, end_on=date(2025, 3, 20)))
+    grid = capacity_grid(people, leave, MONDAY - timedelta(days=28), SUNDAY + timedelta(days=60))
+
+    part = grid.between(MONDAY, SUNDAY + timedelta(days=7))
+
+    alone = capacity_grid(people, leave, MONDAY, SUNDAY + timedelta(days=7))
+    np.testing.assert_array_equal(part.days, alone.days)
+    np.testing.assert_array_equal(part.capacity_h, alone.capacity_h)
+    np.testing.assert_array_equal(part.workday, alone.workday)
+    np.testing.assert_array_equal(part.cumulative, alone.cumulative)
+    assert part.is_of(people) and part.warnings == alone.warnings
+
+
+def test_capacity_grid_between_raises_when_days_fall_outside_the_grid():
+    grid = capacity_grid(people_frame(a_person()), time_off_frame(), MONDAY, SUNDAY)
+
+    with pytest.raises(ValueError, match="are not all in the grid"):
+        grid.between(MONDAY, SUNDAY + timedelta(days=1))

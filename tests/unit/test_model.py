@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import HistGradientBoostingRegressor
 
+from forecasting.calendar import capacity_grid
 from forecasting.effort import EstimateImputer, fit_bias
 from forecasting.history import build_history
 from forecasting.model import NO_HISTORY, NOT_FITTED, CapacityModel
@@ -299,3 +300,17 @@ def test_corrected_effort_imputes_each_task_once_when_asked_twice(monkeypatch):
 
     assert imputed == [int(first["imputed"].sum())] and imputed[0] > 0
     pd.testing.assert_frame_equal(again, first)
+
+
+def test_build_history_gives_the_same_capacity_when_given_a_wider_grid():
+    org = _demo()[0]
+    grid = capacity_grid(
+        org.people, org.time_off, TODAY - timedelta(weeks=60), TODAY + timedelta(weeks=30)
+    )
+    settings = {"today": TODAY, "people": org.people, "time_off": org.time_off, "horizon_weeks": 6}
+
+    shared = build_history(org.tasks, max_weeks=FEATURE_WEEKS, grid=grid, **settings)
+
+    alone = build_history(org.tasks, max_weeks=FEATURE_WEEKS, **settings)
+    np.testing.assert_array_equal(shared.capacity, alone.capacity)
+    np.testing.assert_array_equal(shared.hours, alone.hours)

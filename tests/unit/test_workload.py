@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import numpy as np
@@ -9,13 +10,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from forecasting import frames
+from forecasting.calendar import capacity_grid
 from forecasting.workload import (
     DUE_BEFORE_START,
+    EXTENT_DAYS,
     NEGATIVE_ESTIMATE,
     UNKNOWN_ASSIGNEE,
     StatusBands,
     Workload,
     compute_workload,
+    grid_end,
     spread_task_weeks,
 )
 from tests.builders import a_person, a_task, a_time_off, people_frame, tasks_frame, time_off_frame
@@ -421,3 +425,35 @@ def test_workload_conserves_effort_exactly_when_tasks_people_and_leave_are_rando
     before_today = daily["day"] < pd.Timestamp(scenario["today"])
     assert daily.loc[before_today, "committed_h"].sum() == 0.0
     assert daily.loc[before_today, "capacity_h"].sum() == 0.0
+
+
+@settings(max_examples=60, deadline=None, database=None)
+@given(_scenarios(), st.integers(0, EXTENT_DAYS))
+def test_workload_is_the_same_when_given_a_grid_that_reaches_further(scenario, extra_days):
+    people, tasks, time_off = scenario["people"], scenario["tasks"], scenario["time_off"]
+    today, weeks = scenario["today"], scenario["weeks"]
+    latest = tasks["due_on"].max()
+    end = grid_end(None if pd.isna(latest) else latest.date(), today=today, weeks=weeks)
+    furthest = grid_end(end + timedelta(days=extra_days), today=today, weeks=weeks)
+    grid = capacity_grid(people, time_off, today - timedelta(days=today.weekday()), furthest)
+    settings_ = {"today": today, "weeks": weeks, "lead_days": scenario["lead_days"]}
+
+    shared = compute_workload(people, tasks, time_off, grid=grid, **settings_)
+    spread = spread_task_weeks(people, tasks, time_off, grid=grid, **settings_)
+
+    alone = compute_workload(people, tasks, time_off, **settings_)
+    pd.testing.assert_frame_equal(shared.daily, alone.daily, check_exact=True)
+    pd.testing.assert_frame_equal(shared.weekly, alone.weekly, check_exact=True)
+    pd.testing.assert_series_equal(shared.beyond_h, alone.beyond_h, check_exact=True)
+    assert shared.warnings == alone.warnings
+    assert alone.task_weeks is not None
+    for name in ("task", "person", "week", "hours"):
+        np.testing.assert_array_equal(getattr(spread, name), getattr(alone.task_weeks, name))
+
+
+def test_workload_raises_when_the_grid_given_does_not_start_on_the_horizon_monday():
+    people = people_frame(a_person())
+    grid = capacity_grid(people, time_off_frame(), WEDNESDAY, WEDNESDAY + timedelta(days=60))
+
+    with pytest.raises(ValueError, match=re.escape("must start on 2025-03-10")):
+        _workload(a_task(due_on=WEDNESDAY), people=people, grid=grid)
