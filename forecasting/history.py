@@ -151,20 +151,23 @@ def build_history(
             weeks and the horizon, for a caller that has one; built when None.
     """
     monday = _day(today) - today.weekday()
-    # Only the columns read below: copying every column of 10^5 rows costs more than the rest.
-    assigned = tasks.loc[tasks["assignee_gid"].notna().to_numpy(), _TASK_COLUMNS]
     log = None
     if time_log is not None:
         log = time_log.loc[time_log["day"] < pd.Timestamp(today)]
     named = [] if people is None else people["gid"].tolist()
-    seen_gids = [assigned["assignee_gid"].to_numpy(object)]
+    seen_gids = [tasks["assignee_gid"].to_numpy(object)]
     if log is not None:
         seen_gids.append(log["person_gid"].to_numpy(object))
-    codes, others = pd.factorize(np.concatenate(seen_gids))  # in order of first appearance
+    # In order of first appearance; one pass also finds the unassigned tasks (code -1).
+    codes, others = pd.factorize(np.concatenate(seen_gids))
+    task_codes = codes[: len(tasks)]
+    is_assigned = task_codes >= 0
+    # Only the columns read below: copying every column of 10^5 rows costs more than the rest.
+    assigned = tasks.loc[is_assigned, _TASK_COLUMNS]
     seen = set(named)
     gids = np.array(named + [g for g in others if g not in seen], dtype=object)
     index = pd.Index(gids)
-    person = index.get_indexer(others)[codes[: len(assigned)]].astype(np.int64)
+    person = index.get_indexer(others)[task_codes[is_assigned]].astype(np.int64)
 
     days = _log_days(log) if log is not None else _completed_days(assigned, today)
     earliest = int(days.min(initial=monday)) if days.size else monday
