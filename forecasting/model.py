@@ -212,11 +212,18 @@ class CapacityModel:
         self._check()
         tasks = frames.validate("tasks", tasks)
         tasks = tasks.loc[~tasks["completed"].to_numpy(bool)].reset_index(drop=True)
-        table = self._bias.table.set_index("person_gid")
+        table = self._bias.table
         who = tasks["assignee_gid"]
-        log_bias = who.map(table["log_bias"]).astype("float64").fillna(self._bias.org_log_bias)
-        org_sd = self._bias.within_log_sd
-        log_sd = who.map(table["log_sd"]).astype("float64").fillna(org_sd).to_numpy()
+        # One look-up of the assignees serves both columns; -1 (unknown) picks the NaN after
+        # the table, which takes the organisation's value.
+        row = pd.Index(table["person_gid"]).get_indexer(who)
+
+        def per_task(column: str, org: float) -> FloatArray:
+            values = np.append(table[column].to_numpy(np.float64), np.nan)[row]
+            return np.where(np.isnan(values), org, values)
+
+        log_bias = per_task("log_bias", self._bias.org_log_bias)
+        log_sd = per_task("log_sd", self._bias.within_log_sd)
         remaining = tasks["remaining_h"].to_numpy(np.float64)
         imputed = np.isnan(remaining)
         base = remaining.copy()
@@ -232,7 +239,7 @@ class CapacityModel:
             spread = self.imputer_.log_sd_
             log_sd = np.where(imputed, np.hypot(log_sd, spread), log_sd)
         corrected = imputed & (self.imputer_.target_ == "actual_h")  # already actual hours
-        factor = np.where(corrected, 1.0, np.exp(log_bias.to_numpy()))
+        factor = np.where(corrected, 1.0, np.exp(log_bias))
         return pd.DataFrame(
             {
                 "task_gid": tasks["gid"].to_numpy(object),
