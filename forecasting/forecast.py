@@ -424,8 +424,8 @@ def _drivers(
     # Sorted indices list each cell's tasks in row order already: a stable sort keeps it.
     order = np.lexsort((-hours, cell) if on.has_sorted_indices else (row, -hours, cell))
     cell, row, hours = cell[order], row[order], hours[order]
-    first = np.searchsorted(cell, cell)  # start of each row's cell in the sorted order
-    chosen = np.arange(cell.size) - first < top
+    # Sorted by cell first, each cell's entries stay where the CSR matrix keeps them.
+    chosen = np.arange(cell.size) - on.indptr[cell] < top
     cell, row, hours = cell[chosen], row[chosen], hours[chosen]
     person, week = np.divmod(cell, horizon.weeks)
     # Gids in string order, as a stable sort of the frame would put them (gids are unique).
