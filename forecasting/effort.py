@@ -210,9 +210,9 @@ class EstimateImputer:
         out: dict[str, FloatArray] = {}
         for name, key in (("person_mean", "assignee_gid"), ("project_mean", "project_gid")):
             stats = self.encodings_[key]
-            g = tasks[key].fillna("").to_numpy(object)
-            total = stats["sum"].reindex(g).fillna(0.0).to_numpy(np.float64)
-            count = stats["count"].reindex(g).fillna(0.0).to_numpy(np.float64)
+            found = stats.reindex(tasks[key].fillna("").to_numpy(object)).fillna(0.0)
+            total = found["sum"].to_numpy(np.float64)
+            count = found["count"].to_numpy(np.float64)
             if leave_out is not None:
                 total, count = total - leave_out, count - 1.0
             out[name] = (total + PRIOR_TASKS * self.org_) / (count + PRIOR_TASKS)
@@ -222,8 +222,15 @@ class EstimateImputer:
         out["window_days"] = np.where(has_due & has_start, (due - start).astype(float), np.nan)
         out["lead_days"] = np.where(has_due & (created != NAT), (due - created) * 1.0, np.nan)
         out["has_start"] = has_start.astype(np.float64)
-        rank = tasks["priority"].fillna("").map(str).str.lower().map(PRIORITY_RANK)
-        out["priority"] = np.asarray(rank.to_numpy(np.float64, na_value=np.nan), np.float64)
-        out["skills"] = tasks["required_skills"].map(len).to_numpy(np.float64)
-        out["dependencies"] = tasks["depends_on"].map(len).to_numpy(np.float64)
+        # A handful of distinct priorities: rank those, not every row.
+        codes, names = pd.factorize(tasks["priority"].fillna("").to_numpy(object))
+        rank = pd.Series(names, dtype=object).map(str).str.lower().map(PRIORITY_RANK)
+        out["priority"] = np.asarray(rank.to_numpy(np.float64, na_value=np.nan), np.float64)[codes]
+        out["skills"] = _lengths(tasks["required_skills"])
+        out["dependencies"] = _lengths(tasks["depends_on"])
         return pd.DataFrame({name: out[name] for name in IMPUTE_FEATURES})
+
+
+def _lengths(values: pd.Series) -> FloatArray:
+    """Length of each tuple of a list column."""
+    return np.fromiter(map(len, values.to_numpy(object)), dtype=np.float64, count=len(values))
