@@ -274,22 +274,20 @@ def _entries(
     on: sparse.csr_matrix, late: sparse.csr_matrix, slipping: IntArray
 ) -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
     """``(cell, task, a⁰, a¹)`` for every cell a task reaches on time or late, cell-major."""
-    n_tasks = on.shape[1]
-    on, late = on.tocoo(), late.tocoo()
-    keys = np.concatenate(
-        [
-            on.row.astype(np.int64) * n_tasks + on.col,
-            late.row.astype(np.int64) * n_tasks + slipping[late.col],
-        ]
-    )
-    unique, where = np.unique(keys, return_inverse=True)
-    cell, task = np.divmod(unique, n_tasks)
-    a0 = np.zeros(unique.size)
-    a0[where[: on.nnz]] = on.data
+    n_cells, n_tasks = on.shape
+    late = late.tocsr()
+    late_in_tasks = sparse.csr_matrix((late.data, slipping[late.indices], late.indptr), on.shape)
+    # One sparse sum merges the two patterns row by row (no sort of the entries): a⁰ is its
+    # real part, a¹ its imaginary part, both copied exactly. No stored hours are 0, so no
+    # entry of the union is dropped as a zero sum.
+    both = sparse.csr_matrix(on + 1j * late_in_tasks)
+    both.sort_indices()  # already sorted when ``slipping`` is increasing
+    cell = np.repeat(np.arange(n_cells, dtype=np.int64), np.diff(both.indptr))
+    task = both.indices.astype(np.int64)
+    a0 = both.data.real.copy()
     slips = np.zeros(n_tasks, dtype=bool)
     slips[slipping] = True
-    a1 = np.where(slips[task], 0.0, a0)  # a task that never slips is where it is on time
-    a1[where[on.nnz :]] = late.data
+    a1 = np.where(slips[task], both.data.imag, a0)  # a task that never slips is where it is on time
     return cell, task, a0, a1
 
 

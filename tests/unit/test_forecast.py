@@ -360,6 +360,29 @@ def test_committed_load_has_the_exact_moments_of_the_task_sum_when_tasks_slip():
     assert load.third[0] == pytest.approx(third_moment, rel=1e-9)
 
 
+def test_committed_load_is_the_same_when_slipping_tasks_come_in_any_order():
+    case = _cell_case()
+    shuffled = np.random.default_rng(0).permutation(case["slipping"].size)
+
+    load = committed_load(
+        sparse.csr_matrix(case["on"]),
+        sparse.csr_matrix(case["late"][:, shuffled]),
+        case["slipping"][shuffled],
+        case["slip_p"][shuffled],
+        case["log_sd"],
+    )
+
+    ordered = committed_load(
+        sparse.csr_matrix(case["on"]),
+        sparse.csr_matrix(case["late"]),
+        case["slipping"],
+        case["slip_p"],
+        case["log_sd"],
+    )
+    for name in ("mean", "var", "third", "p_late", "zero", "offset", "factor", "shape"):
+        np.testing.assert_array_equal(getattr(load, name), getattr(ordered, name))
+
+
 def test_per_cell_draws_agree_with_per_task_draws_when_many_tasks_share_cells():
     case = _cell_case()
     totals = _per_task_totals(case, draws=40_000, seed=1)
