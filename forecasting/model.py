@@ -452,18 +452,24 @@ class _RowMemo:
             self._state = (fitted, known)
         row_bytes = np.dtype((np.void, rows.itemsize * rows.shape[1]))
         keys = cast(list[bytes], rows.view(row_bytes).ravel().tolist())
+        if not known:  # the first call after a fit: nothing to look up
+            out = compute(np.arange(len(keys)))
+            if len(keys) <= MEMO_ROWS:
+                known.update(zip(keys, out.tolist(), strict=True))
+            return out
         # NaN marks a miss; a NaN output, were there one, would only be computed again.
         out = np.fromiter(map(known.get, keys, repeat(np.nan)), np.float64, len(keys))
         miss = np.flatnonzero(np.isnan(out))
         if miss.size:
             out[miss] = compute(miss)
-            store = miss
-            if len(known) + miss.size > MEMO_ROWS:  # start again from the rows of this call
+            if len(known) + miss.size <= MEMO_ROWS:
+                new = [keys[i] for i in miss.tolist()]
+                known.update(zip(new, out[miss].tolist(), strict=True))
+            else:  # start again from the rows of this call
                 known = {}
                 self._state = (fitted, known)
-                store = np.arange(len(keys) if len(keys) <= MEMO_ROWS else 0)
-            values = out.tolist()
-            known.update((keys[i], values[i]) for i in store)
+                if len(keys) <= MEMO_ROWS:
+                    known.update(zip(keys, out.tolist(), strict=True))
         return out
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import HistGradientBoostingRegressor
 
+from forecasting import model as model_module
 from forecasting.calendar import capacity_grid
 from forecasting.effort import EstimateImputer, fit_bias
 from forecasting.history import build_history
@@ -314,3 +315,32 @@ def test_build_history_gives_the_same_capacity_when_given_a_wider_grid():
     alone = build_history(org.tasks, max_weeks=FEATURE_WEEKS, **settings)
     np.testing.assert_array_equal(shared.capacity, alone.capacity)
     np.testing.assert_array_equal(shared.hours, alone.hours)
+
+
+class _Doubler:
+    """A row-wise estimator whose every scored row is recorded."""
+
+    def __init__(self) -> None:
+        self.scored: list[int] = []
+
+    def compute(self, matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        self.scored.extend(rows.tolist())
+        return np.asarray(2.0 * matrix[rows, 0], dtype=np.float64)
+
+
+def test_row_memo_scores_only_unseen_rows_and_starts_again_when_full(monkeypatch):
+    monkeypatch.setattr(model_module, "MEMO_ROWS", 4)
+    memo, estimator = model_module._RowMemo(), _Doubler()
+    first = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
+    second = np.array([[3.0, 0.0], [4.0, 0.0]])  # one seen, one new: 4 rows kept
+    third = np.array([[5.0, 0.0], [1.0, 0.0]])  # a fifth row: start again from these two
+
+    def apply(matrix: np.ndarray) -> np.ndarray:
+        return memo.apply(estimator, matrix, functools.partial(estimator.compute, matrix))
+
+    outputs = [apply(first), apply(second), apply(third), apply(third), apply(first)]
+
+    for matrix, out in zip([first, second, third, third, first], outputs, strict=True):
+        np.testing.assert_array_equal(out, 2.0 * matrix[:, 0])
+    # Rows by position in each call: all 3, the new one, the new one, none, the two forgotten.
+    assert estimator.scored == [0, 1, 2, 1, 0, 1, 2]
