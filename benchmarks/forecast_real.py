@@ -33,7 +33,13 @@ from forecasting import frames
 from forecasting.backtest import BacktestResult, run_backtest
 from forecasting.forecast import forecast_load
 from forecasting.model import CapacityModel
-from forecasting.synthetic import SyntheticOrg, generate_org
+from forecasting.synthetic import (
+    TYPICAL_SLACK_DAYS,
+    SyntheticOrg,
+    generate_org,
+    late_probability,
+    planned_days,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -46,7 +52,6 @@ CALIBRATION_TOLERANCE = 0.10  # |predicted - observed| allowed per bin with >= 3
 DEMO_TODAY = date(2026, 11, 25)
 # The synthetic generator's hidden process (forecasting/synthetic.py), used to simulate outcomes.
 TRUE_NOISE_LOG_SD = 0.25
-TRUE_LATE_SHARE = 0.3
 TRUE_LATE_DAYS = (1, 10)
 TRUE_UNPLANNED_TASK_H = 3.0  # gamma(2, 1.5) hours per unplanned task
 
@@ -253,12 +258,13 @@ def simulate_outcome(org: SyntheticOrg, rng: np.random.Generator, weeks: int = 4
 
     The generator's own process (forecasting/synthetic.py), applied to the open work: each
     open dated task takes its remaining hours (unestimated ones: the person's mean open
-    remaining) × the person's true bias × lognormal noise (sd 0.25); 30 % finish 1-10 days
-    after their due date. Unplanned work arrives at each person's true weekly rate as
-    gamma(2, 1.5)-hour tasks on uniform days of the horizon, lasting ~1 day per 4 hours plus
-    0-4 days. Like the generator's time entries, a task's hours are booked in one entry per
-    ~3 hours (1-6 entries, random shares) on uniformly drawn days of its window, which opens
-    today at the earliest. Work past the horizon is not counted.
+    remaining) × the person's true bias × lognormal noise (sd 0.25); it finishes 1-10 days
+    after its due date with the generator's ``late_probability`` of that overrun and of the
+    slack its window gives (~30 % overall). Unplanned work arrives at each person's true
+    weekly rate as gamma(2, 1.5)-hour tasks on uniform days of the horizon, lasting ~1 day per
+    4 hours plus 0-4 days. Like the generator's time entries, a task's hours are booked in one
+    entry per ~3 hours (1-6 entries, random shares) on uniformly drawn days of its window,
+    which opens today at the earliest. Work past the horizon is not counted.
     """
     today = int(np.datetime64(org.today, "D").astype(np.int64))
     monday = today - org.today.weekday()
@@ -272,7 +278,12 @@ def simulate_outcome(org: SyntheticOrg, rng: np.random.Generator, weeks: int = 4
     hours = tasks["remaining_h"].fillna(typical).to_numpy() * bias.to_numpy() * noise
     due = _days(tasks["due_on"])
     start = _days(tasks["start_on"])
-    late = rng.random(len(tasks)) < TRUE_LATE_SHARE
+    slack = np.where(
+        start > np.iinfo(np.int64).min,
+        due - start - planned_days(tasks["estimate_h"]),
+        TYPICAL_SLACK_DAYS,
+    )
+    late = rng.random(len(tasks)) < late_probability(np.log(bias.to_numpy() * noise), slack)
     end = due + np.where(late, rng.integers(*TRUE_LATE_DAYS, size=len(tasks), endpoint=True), 0)
     first = np.maximum(np.where(start > np.iinfo(np.int64).min, start, due - 4), today)
     last = np.maximum(end, first)

@@ -61,6 +61,12 @@ PROJECT_NAMES = (
     "Mobile onboarding", "Observability", "Pricing experiments", "Partner API",
     "Design system", "Fraud signals", "Offline sync", "Data contracts",
 )
+# Lateness (see late_probability): ~30 % of tasks overall, 1-10 days late.
+LATE_LOGIT = -0.85  # logit(0.3): a task with typical overrun and slack
+LATE_PER_OVERRUN = 3.0  # per unit of log(actual / estimate) above the typical log(1.2)
+LATE_PER_SLACK_DAY = 0.15  # per day of slack beyond the typical 6.5
+TYPICAL_OVERRUN = float(np.log(1.2))
+TYPICAL_SLACK_DAYS = 6.5
 COLORS = ("dark-blue", "dark-green", "dark-orange", "dark-purple", "dark-red", "dark-teal")
 VERBS = ("Build", "Fix", "Design", "Review", "Migrate", "Test", "Document", "Refactor", "Ship")
 NOUNS = ("login flow", "invoice export", "event schema", "rate limiter", "dashboard",
@@ -126,7 +132,9 @@ def generate_org(
     Open work: ~85 % estimated, ~8 % without a due date, ~10 % overdue, a few unassigned, some
     dependencies inside a project, and a handful of people loaded well past capacity. History:
     ``history_months`` of completed tasks whose ``actual_h`` is ``estimate_h × bias × noise``,
-    plus short-notice unplanned tasks at each person's rate, with matching time entries.
+    ~30 % of them finished after a due date planned before the work (more often when they
+    overran or had little slack: :func:`late_probability`), plus short-notice unplanned tasks
+    at each person's rate, with matching time entries.
 
     Args:
         seed: seed of the ``numpy`` random generator.
@@ -259,10 +267,18 @@ def _history(
     estimate = np.where(unplanned, np.where(rng.random(n) < 0.5, guessed, np.nan), raw_estimate)
     estimate = np.where(~unplanned & (rng.random(n) < 0.1), np.nan, estimate)
     completed = day0 - rng.integers(1, span + 1, size=n)
-    start = completed - np.clip(np.round(actual / 4.0) + rng.integers(0, 5, size=n), 0, 30)
-    late = rng.random(n) < 0.3
-    due = np.where(late, completed - rng.integers(1, 11, size=n), completed + rng.integers(0, 6, n))
-    due = np.maximum(due, start)
+    # The plan comes first: a window of the estimate's working days plus 2-11 days of slack, as
+    # for open work. Then ~30 % finish 1-10 days late, the more likely the more the task
+    # overran its estimate (a person's bias shows in their track record, a task's own noise is
+    # unknowable) and the less slack it had (visible in the window): nothing of the outcome
+    # leaks into the plan.
+    slack = rng.integers(2, 12, size=n)
+    window = planned_days(np.where(unplanned, guessed, raw_estimate)) + slack
+    overrun = np.where(unplanned, 0.0, np.log(bias[person] * noise))
+    late = rng.random(n) < late_probability(overrun, slack)
+    ahead = np.minimum(rng.integers(0, 6, size=n), window)  # on time: done 0-5 days before due
+    due = np.where(late, completed - rng.integers(1, 11, size=n), completed + ahead)
+    start = due - window
     # Planned work is known at least two weeks ahead; unplanned arrives within three days.
     notice = np.where(unplanned, rng.integers(0, 4, size=n), rng.integers(14, 61, size=n))
     created = start - notice
@@ -313,7 +329,7 @@ def _open_tasks(
     scale = np.divide(target, total, out=np.ones(n_people), where=total > 0)
     estimate = _half_hours(np.maximum(raw * scale[person], 0.5))
     # Windows long enough for the work at ~4 focused hours a day, plus some slack.
-    span = np.ceil(estimate / 4.0 * 7 / 5).astype(np.int64) + rng.integers(2, 12, size=n)
+    span = planned_days(estimate) + rng.integers(2, 12, size=n)
     has_start = np.where(has_due, rng.random(n) < 0.8, rng.random(n) < 0.5)
     start = np.where(has_due, due - span, day0 + rng.integers(-10, 30, size=n))
     estimate = np.where(rng.random(n) < 0.15, np.nan, estimate)
@@ -338,6 +354,27 @@ def _open_tasks(
     frame["locked"] = rng.random(n) < 0.05
     frame["depends_on"] = _dependencies(rng, frame, has_due, due)
     return frame
+
+
+def planned_days(estimate_h: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Calendar days a plan gives ``estimate_h`` hours at ~4 focused hours a working day."""
+    days = np.ceil(np.nan_to_num(np.asarray(estimate_h, dtype=np.float64), nan=4.0) / 4.0 * 7 / 5)
+    return days.astype(np.int64)
+
+
+def late_probability(overrun: npt.ArrayLike, slack_days: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """The generator's P(a task finishes after its due date).
+
+    Args:
+        overrun: log(actual ÷ estimated hours) of the task (0 for unplanned work).
+        slack_days: calendar days its window gives beyond :func:`planned_days` (2-11).
+    """
+    logit = (
+        LATE_LOGIT
+        + LATE_PER_OVERRUN * (np.asarray(overrun, dtype=np.float64) - TYPICAL_OVERRUN)
+        - LATE_PER_SLACK_DAY * (np.asarray(slack_days, dtype=np.float64) - TYPICAL_SLACK_DAYS)
+    )
+    return np.asarray(1.0 / (1.0 + np.exp(-logit)), dtype=np.float64)
 
 
 def _task_frame(

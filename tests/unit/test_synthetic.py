@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from forecasting import frames
-from forecasting.synthetic import SyntheticOrg, generate_org
+from forecasting.synthetic import SyntheticOrg, generate_org, late_probability, planned_days
 from forecasting.workload import compute_workload
 
 TODAY = date(2025, 3, 12)
@@ -128,6 +128,44 @@ def test_generate_org_reflects_the_true_bias_when_history_is_compared(org):
 
     assert len(done) > 2000
     assert np.corrcoef(ratio.loc[truth.index], truth)[0, 1] > 0.8
+
+
+def _dated_history(org: SyntheticOrg) -> pd.DataFrame:
+    done = org.tasks[org.tasks["completed"] & org.tasks["estimate_h"].notna()].copy()
+    done["window"] = (done["due_on"] - done["start_on"]).dt.days
+    done["late"] = done["completed_at"] > done["due_on"]
+    return done
+
+
+def test_generate_org_plans_each_window_from_the_estimate_whatever_the_outcome(org):
+    done = _dated_history(org)
+    slack = done["window"] - planned_days(done["estimate_h"].to_numpy())
+
+    # Every plan gave its estimate's days plus 2-11 days, late or not: the due date was set
+    # before the work, so a slip model cannot read the outcome from the window.
+    assert slack.between(2, 11).all()
+    assert 0.25 < done["late"].mean() < 0.35
+
+
+def test_generate_org_makes_underestimators_and_tight_plans_late_more_often(org):
+    done = _dated_history(org)
+    bias = done["assignee_gid"].map(org.truth.set_index("person_gid")["estimate_bias"])
+    slack = done["window"] - planned_days(done["estimate_h"].to_numpy())
+
+    high, low = bias >= bias.quantile(0.75), bias <= bias.quantile(0.25)
+    assert done.loc[high, "late"].mean() > done.loc[low, "late"].mean() + 0.05
+    assert done.loc[slack <= 4, "late"].mean() > done.loc[slack >= 9, "late"].mean() + 0.05
+
+
+def test_late_probability_averages_about_a_third_when_overrun_and_slack_are_typical():
+    rng = np.random.default_rng(0)
+    overrun = np.log(1.2) + rng.normal(0.0, 0.28, size=20_000)
+    slack = rng.integers(2, 12, size=20_000)
+
+    p = late_probability(overrun, slack)
+
+    assert 0.27 < p.mean() < 0.35
+    assert late_probability(np.log(1.2), 6.5) == pytest.approx(0.3, abs=0.01)
 
 
 def test_generate_org_shows_overload_when_the_next_four_weeks_are_planned(org):
