@@ -3,7 +3,8 @@
 Wraps the official ``asana`` SDK (v5) and hides its pitfalls: one shared ``ApiClient``, a
 timeout on every call, ``opt_fields`` as a comma-separated string, a fresh ``opts`` dict per
 call, our own pagination (``full_payload``) so every HTTP request is counted, and SDK/urllib3
-exceptions translated into ``bot.errors.AsanaError``.
+exceptions translated into ``bot.errors.AsanaError`` (``reworded`` lets a caller name its own
+step in one).
 """
 
 from __future__ import annotations
@@ -212,6 +213,11 @@ def translate_api_exception(exc: ApiException, operation: str) -> AsanaError:
             user_message="Asana is having trouble right now. Please try again in a minute.",
         )
     return AsanaError(message, status=status, user_message=f"Asana rejected the request: {detail}")
+
+
+def reworded(exc: AsanaError, message: str) -> AsanaError:
+    """The same kind of error (status, friendly message) with a message naming the call."""
+    return type(exc)(message, status=exc.status, user_message=exc.user_message)
 
 
 def _error_message(body: Any) -> str:

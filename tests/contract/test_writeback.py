@@ -12,15 +12,10 @@ from typing import Any
 
 import pytest
 
+from bot.asana.ai_fields import AI_FLAG_FIELD, AI_RECOMMENDATION_FIELD, AI_SCORE_FIELD
 from bot.asana.client import AsanaGateway
-from bot.asana.writeback import (
-    AI_FLAG_FIELD,
-    AI_RECOMMENDATION_FIELD,
-    AI_SCORE_FIELD,
-    AsanaWriter,
-    TaskFields,
-    WriteResult,
-)
+from bot.asana.task_fields import TaskFields, WriteResult
+from bot.asana.writeback import AsanaWriter
 from bot.domain import CustomField
 from bot.errors import AsanaError, AsanaNotFound, AsanaUnavailable, BadRequest, ConfigError
 from sandbox.asana_model import Exchange
