@@ -12,6 +12,7 @@ import pytest
 
 from bot import approvals
 from bot.approvals import Actor
+from bot.approvals.recovery import append_intent
 from bot.proposals import Proposal
 from sandbox.asana_writes import update_task
 from tests.asana_orgs import PlanningOrg, planning_org
@@ -193,7 +194,7 @@ def test_a_crash_between_the_write_and_its_record_is_recovered_on_restart(
     bot.deps.book.advance(
         proposal.proposal_id, "m1", "applying", actor=LEAD.slack_id, at=bot.deps.clock.now()
     )
-    approvals._intent(bot.deps, f"{proposal.proposal_id}:m1", "open", actor=LEAD.slack_id)
+    append_intent(bot.deps, f"{proposal.proposal_id}:m1", "open", actor=LEAD.slack_id)
     bot.deps.writer.reassign(bot.org.tax_report, bot.org.ben)  # the process dies here
 
     assert approvals.recover_intents(bot.deps) == 1
@@ -231,7 +232,7 @@ def test_recovery_records_a_write_that_was_audited_but_not_marked_without_a_seco
     key = f"move:{proposal.proposal_id}:m1"
     record = bot.deps.store.get(key)
     bot.deps.store.set(key, {**record, "state": "applying"})  # died before marking it applied
-    approvals._intent(bot.deps, f"{proposal.proposal_id}:m1", "open", actor=LEAD.slack_id)
+    append_intent(bot.deps, f"{proposal.proposal_id}:m1", "open", actor=LEAD.slack_id)
 
     assert approvals.recover_intents(bot.deps) == 1
 
