@@ -49,7 +49,10 @@ SCALING = (1_000, 3_000, 10_000, 30_000, 100_000)
 # Parts of a forecast, by (module file, function) of the calls that make them up.
 STAGES = (
     ("slip scoring (CapacityModel.slip_probability)", (("model.py", "slip_probability"),)),
-    ("  of which slip features (task_slip_features)", (("slip.py", "task_slip_features"),)),
+    (
+        "  of which slip features (task_slip_features)",
+        (("slip_features.py", "task_slip_features"),),
+    ),
     ("corrected effort (CapacityModel.corrected_effort)", (("model.py", "corrected_effort"),)),
     (
         "committed-load spreads (compute_workload, spread_task_weeks x2)",

@@ -31,7 +31,8 @@ from forecasting.history import (
     validate_time_log,
 )
 from forecasting.panel import FEATURE_WEEKS, Panel, build_panel, informative
-from forecasting.slip import SlipModel, slip_training_set, task_slip_features
+from forecasting.slip import SlipModel
+from forecasting.slip_features import slip_training_set, task_slip_features
 
 NOT_FITTED = "CapacityModel is not fitted: call fit(history, today=...) first"
 NO_HISTORY = "no completed history"

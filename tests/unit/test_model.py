@@ -16,7 +16,8 @@ from forecasting.effort import EstimateImputer, fit_bias
 from forecasting.history import build_history
 from forecasting.model import NO_HISTORY, NOT_FITTED, CapacityModel
 from forecasting.panel import FEATURE_WEEKS, build_panel
-from forecasting.slip import SlipModel, slip_training_set, task_slip_features
+from forecasting.slip import SlipModel
+from forecasting.slip_features import slip_training_set, task_slip_features
 from forecasting.synthetic import SyntheticOrg, generate_org
 from tests.builders import a_person, a_task, people_frame, tasks_frame
 

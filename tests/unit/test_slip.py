@@ -10,13 +10,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
-from forecasting.slip import (
-    FEATURES,
-    NOT_FITTED,
-    SlipModel,
-    slip_training_set,
-    task_slip_features,
-)
+from forecasting.slip import NOT_FITTED, SlipModel
+from forecasting.slip_features import FEATURES, slip_training_set, task_slip_features
 from forecasting.synthetic import generate_org
 from tests.builders import a_task, tasks_frame
 
