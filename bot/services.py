@@ -27,7 +27,7 @@ from bot.domain import (
 from bot.errors import LookupFailed
 from bot.forecasts import FittedModel
 from forecasting.forecast import Forecast, forecast_load
-from forecasting.workload import UNKNOWN_ASSIGNEE, DataQuality
+from forecasting.spread import UNKNOWN_ASSIGNEE, DataQuality
 
 log = logging.getLogger(__name__)
 ASANA_PROJECT_URL = "https://app.asana.com/0/{gid}/list"

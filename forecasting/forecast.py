@@ -20,15 +20,8 @@ from forecasting.history import build_history, validate_time_log
 from forecasting.model import CapacityModel
 from forecasting.montecarlo import OtherWork, committed_load, simulate_load
 from forecasting.panel import FEATURE_WEEKS
-from forecasting.workload import (
-    EPS_H,
-    DataQuality,
-    TaskWeeks,
-    Workload,
-    compute_workload,
-    grid_end,
-    spread_task_weeks,
-)
+from forecasting.spread import EPS_H, DataQuality, TaskWeeks
+from forecasting.workload import Workload, compute_workload, grid_end, spread_task_weeks
 
 NO_MODEL = "no model: the arithmetic committed load is shown"
 MAD_TO_SD = 1.25  # a normal's standard deviation over its mean absolute deviation

@@ -28,7 +28,7 @@ from forecasting.rebalance_model import (
     shifted,
 )
 from forecasting.skills import TOP_LEVEL, required_skills, skill_levels
-from forecasting.workload import EPS_H
+from forecasting.spread import EPS_H
 
 __all__ = [
     "EXACT_SIZE_LIMIT",

@@ -20,7 +20,8 @@ from forecasting.assignment_instance import BoolArray, FloatArray, IntArray
 from forecasting.forecast import Forecast, RiskBands
 from forecasting.model import CapacityModel
 from forecasting.skills import level_gap, required_skills, skill_gaps, skill_levels
-from forecasting.workload import EPS_H, compute_workload
+from forecasting.spread import EPS_H
+from forecasting.workload import compute_workload
 
 WORKING_DAYS_PER_WEEK = 5  # a date shift moves start and due by whole working weeks
 # A normal's p90 - p10 spans 2 × 1.2816 standard deviations; the risk line sits 0.8416 sd

@@ -21,7 +21,8 @@ from forecasting import frames
 from forecasting.calendar import FloatArray
 from forecasting.forecast import Forecast
 from forecasting.skills import required_skills, skill_gaps, skill_levels, skills_phrase
-from forecasting.workload import EPS_H, compute_workload
+from forecasting.spread import EPS_H
+from forecasting.workload import compute_workload
 
 # Value of an item by its Asana-style priority; anything else (None, custom labels) is worth
 # DEFAULT_VALUE. Doubling per step: one high item is worth two medium ones.

@@ -18,7 +18,8 @@ from forecasting import frames
 from forecasting.forecast import Forecast, forecast_load
 from forecasting.model import CapacityModel
 from forecasting.skills import required_skills, skill_gaps, skill_levels, skills_phrase
-from forecasting.workload import EPS_H, compute_workload
+from forecasting.spread import EPS_H
+from forecasting.workload import compute_workload
 
 # Where the task's hours came from (Suggestion.hours_source).
 GIVEN = "given"  # the caller's ``hours``

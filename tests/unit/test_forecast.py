@@ -12,8 +12,8 @@ from scipy import sparse, special, stats
 from forecasting.forecast import NO_MODEL, Forecast, RiskBands, forecast_load
 from forecasting.model import NO_HISTORY, CapacityModel
 from forecasting.montecarlo import OtherWork, _standard_normal, committed_load, simulate_load
+from forecasting.spread import EPS_H
 from forecasting.synthetic import SyntheticOrg, generate_org
-from forecasting.workload import EPS_H
 from tests.builders import a_person, a_task, a_time_off, people_frame, tasks_frame, time_off_frame
 
 TODAY = date(2025, 3, 12)  # a Wednesday; the horizon starts on Monday 10 March

@@ -11,11 +11,9 @@ from hypothesis import strategies as st
 
 from forecasting import frames
 from forecasting.calendar import capacity_grid
+from forecasting.spread import DUE_BEFORE_START, NEGATIVE_ESTIMATE, UNKNOWN_ASSIGNEE
 from forecasting.workload import (
-    DUE_BEFORE_START,
     EXTENT_DAYS,
-    NEGATIVE_ESTIMATE,
-    UNKNOWN_ASSIGNEE,
     StatusBands,
     Workload,
     compute_workload,
