@@ -117,6 +117,16 @@ def fit_bias(
     return BiasFit(table=table, org_log_bias=org, within_log_sd=float(np.sqrt(sigma2)))
 
 
+def person_teams(tasks: pd.DataFrame, people: pd.DataFrame | None) -> pd.Series:
+    """Team per person gid: those of ``people``, then ``""`` for other assignees of ``tasks``."""
+    gids = list(pd.unique(tasks["assignee_gid"].dropna()))
+    teams = pd.Series("", index=pd.Index(gids, dtype=object), dtype=object)
+    if people is not None:
+        known = people.set_index("gid")["team"].fillna("")
+        teams = pd.concat([known.astype(object), teams[~teams.index.isin(known.index)]])
+    return teams
+
+
 def _team_means(r: FloatArray, team: np.ndarray, org: float, sigma2: float) -> dict[str, float]:
     """Team means of log ratios shrunk towards ``org`` with ``σ²/τ_t²`` pseudo-tasks."""
     frame = pd.DataFrame({"r": r, "team": team}).groupby("team")["r"].agg(["sum", "count"])

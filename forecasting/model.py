@@ -1,7 +1,9 @@
 """Learned corrections to the committed load: estimate bias, imputed effort, other work, slip.
 
-scikit-learn conventions (settings in ``__init__``, ``fit`` returns self, learned state ends in
-``_``). Pure numpy/pandas/scikit-learn; must not import ``bot``.
+Owns ``CapacityModel``, which composes them (the other-work rows and residual spread are
+``forecasting.other_work``, the prediction memo ``forecasting.row_memo``). scikit-learn
+conventions (settings in ``__init__``, ``fit`` returns self, learned state ends in ``_``). Pure
+numpy/pandas/scikit-learn; must not import ``bot``.
 """
 
 from __future__ import annotations
@@ -10,10 +12,8 @@ import contextlib
 import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date
-from itertools import repeat
-from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 from forecasting import frames
 from forecasting.calendar import FloatArray, IntArray
-from forecasting.effort import BiasFit, EstimateImputer, fit_bias
+from forecasting.effort import BiasFit, EstimateImputer, fit_bias, person_teams
 from forecasting.history import (
     History,
     build_history,
@@ -30,7 +30,14 @@ from forecasting.history import (
     tasks_as_of,
     validate_time_log,
 )
-from forecasting.panel import FEATURE_WEEKS, Panel, build_panel, informative
+from forecasting.other_work import (
+    Z_QUANTILES,
+    residual_scale,
+    residual_spread,
+    training_rows,
+)
+from forecasting.panel import FEATURE_WEEKS, build_panel, informative
+from forecasting.row_memo import RowMemo
 from forecasting.slip import SlipModel
 from forecasting.slip_features import slip_training_set, task_slip_features
 
@@ -38,9 +45,6 @@ NOT_FITTED = "CapacityModel is not fitted: call fit(history, today=...) first"
 NO_HISTORY = "no completed history"
 DEFAULT_SLIP_DAYS = 5  # calendar days a late task overruns its due date, before any history
 MIN_SLIP_ROWS = 30  # completed dated tasks needed to learn slip risk at all
-Z_QUANTILES = 201  # resolution of the stored distribution of standardised residuals
-RESIDUAL_PRIOR = 8.0  # pseudo-rows pulling a person's residual scale towards everyone's
-MEMO_ROWS = 200_000  # feature rows whose predictions a memo keeps (~45 MB at 15 features)
 
 
 class CapacityModel:
@@ -60,9 +64,9 @@ class CapacityModel:
       and ``slip_days_``, the median overrun of late tasks.
 
     A fitted model keeps the predictions of the feature rows it has scored (slip risk, other
-    work, imputed effort; exact, see :class:`_RowMemo`), so forecasting the same or slightly
-    changed data again skips the unchanged rows' trees. A pickled or copied model starts
-    without them.
+    work, imputed effort; exact, see :class:`forecasting.row_memo.RowMemo`), so forecasting the
+    same or slightly changed data again skips the unchanged rows' trees. A pickled or copied
+    model starts without them.
 
     Attributes:
         bias_: ``person_gid, team, bias, n_tasks, shrunk_from, log_sd, log_bias``.
@@ -145,7 +149,7 @@ class CapacityModel:
         logged = log is not None and bool((log["day"] < pd.Timestamp(today)).any())
         self.fallback_ = None if (done.any() or logged) else NO_HISTORY
 
-        teams = _person_teams(tasks, people)
+        teams = person_teams(tasks, people)
         estimate, actual = tasks["estimate_h"].to_numpy(), tasks["actual_h"].to_numpy()
         timed = done & (estimate > 0) & (actual > 0)
         self._bias: BiasFit = fit_bias(
@@ -289,7 +293,7 @@ class CapacityModel:
                     return np.asarray(regressor.predict(X.iloc[rows]), np.float64)
 
             other = self._memos["other"].apply(regressor, X.to_numpy(np.float64), predict)
-        scale = self._scale(panel, history.person_gids)
+        scale = residual_scale(panel, history.person_gids, self.step_scale_, self.person_scale_)
         frame = pd.DataFrame(
             {"person": panel.person, "step": panel.step, "other_h": other, "scale_h": scale}
         )
@@ -313,13 +317,6 @@ class CapacityModel:
         table = self._bias.table.set_index("person_gid")["log_bias"]
         values = pd.Series(gids, dtype=object).map(table).astype("float64")
         return np.asarray(values.fillna(self._bias.org_log_bias).to_numpy(), dtype=np.float64)
-
-    def _scale(self, panel: Panel, gids: np.ndarray) -> FloatArray:
-        by_step = np.asarray(self.step_scale_, dtype=np.float64)
-        step = np.minimum(panel.step, len(by_step)) - 1
-        person = pd.Series(gids[panel.person], dtype=object).map(self.person_scale_)
-        factor = person.astype("float64").fillna(1.0).to_numpy()
-        return np.asarray(by_step[step] * factor, dtype=np.float64)
 
     def _fit_slip(self, tasks: pd.DataFrame, today: date) -> None:
         self.slip_: SlipModel | None = None
@@ -355,7 +352,14 @@ class CapacityModel:
             horizon_weeks=self.horizon_weeks,
             max_weeks=self.train_weeks + FEATURE_WEEKS,
         )
-        panel, target = self._training_rows(history)
+        panel, target = training_rows(
+            history,
+            self._log_bias_for(history.person_gids),
+            train_weeks=self.train_weeks,
+            horizon_weeks=self.horizon_weeks,
+            gap_weeks=self.gap_weeks,
+            max_train_rows=self.max_train_rows,
+        )
         if len(target) < self.min_train_rows:
             return
         # Hold out the latest origins for the residual spread, then refit on everything.
@@ -367,48 +371,15 @@ class CapacityModel:
         if early.sum() >= self.min_train_rows and (~early).sum() > 0:
             model = self._booster().fit(X[early], target[early])
             resid = target[~early] - model.predict(X[~early])
-            self._fit_spread(resid, panel.step[~early], history.person_gids[panel.person[~early]])
+            spread = residual_spread(
+                resid,
+                panel.step[~early],
+                history.person_gids[panel.person[~early]],
+                horizon_weeks=self.horizon_weeks,
+            )
+            self.step_scale_, self.person_scale_ = spread.step_scale, spread.person_scale
+            self.z_ = spread.z
         self.regressor_ = self._booster().fit(X, target)
-
-    def _training_rows(self, history: History) -> tuple[Panel, FloatArray]:
-        n_w = history.weeks
-        # Origins late enough in the window for complete features (unless data starts later).
-        origins = np.arange(max(1, n_w - self.train_weeks), n_w, dtype=np.int64)
-        people = np.flatnonzero(history.first < n_w - 1)
-        if origins.size == 0 or people.size == 0:
-            empty = build_panel(history, np.zeros(0, np.int64), 1, np.zeros(0), people[:0])
-            return empty, np.zeros(0)
-        log_bias = self._log_bias_for(history.person_gids)
-        panel = build_panel(history, origins, self.horizon_weeks, log_bias, people)
-        # A row needs a realised target inside the person's working life so far: weeks before
-        # someone's first or after their last logged week are not zeros to learn from.
-        p, t = panel.person, panel.target_week
-        keep = (t < n_w) & (panel.origin > history.first[p])
-        keep &= t <= history.last[p] + self.gap_weeks
-        rows = np.flatnonzero(keep)
-        if rows.size > self.max_train_rows:  # the most recent rows matter most
-            rows = rows[np.argsort(-panel.origin[rows], kind="stable")[: self.max_train_rows]]
-            rows.sort()
-        panel = _subset(panel, rows)
-        realised = history.hours[panel.person, panel.target_week]
-        return panel, realised - panel.plan_h * np.exp(log_bias[panel.person])
-
-    def _fit_spread(self, resid: FloatArray, step: IntArray, gids: np.ndarray) -> None:
-        """Per-step mean absolute residual, per-person factor (shrunk to 1), residual shape."""
-        scale = []
-        for s in range(1, self.horizon_weeks + 1):
-            at = resid[step == s]
-            scale.append(float(np.mean(np.abs(at))) if at.size else float(np.mean(np.abs(resid))))
-        by_step = np.maximum(np.asarray(scale), 1e-6)
-        ratio = np.abs(resid) / by_step[step - 1]
-        stats = pd.DataFrame({"g": gids, "r": ratio}).groupby("g")["r"].agg(["sum", "count"])
-        factor = (stats["sum"] + RESIDUAL_PRIOR) / (stats["count"] + RESIDUAL_PRIOR)
-        self.step_scale_ = [float(v) for v in by_step]
-        self.person_scale_ = {str(g): float(v) for g, v in factor.items()}
-        z = resid / (by_step[step - 1] * factor.reindex(gids).to_numpy())
-        # Centred on the median: the shape of the spread comes from the holdout, the centre from
-        # the regressor refitted on every row (the holdout model lags behind recent weeks).
-        self.z_ = np.quantile(z - np.median(z), np.linspace(0.0, 1.0, Z_QUANTILES))
 
     def _booster(self) -> HistGradientBoostingRegressor:
         # Absolute error: MAE is the score that matters and weekly hours are heavy-tailed;
@@ -424,84 +395,14 @@ class CapacityModel:
         )
 
 
-class _RowMemo:
-    """Outputs of a fitted, row-wise estimator, kept per exact feature row (its bytes).
-
-    A row whose bytes equal one seen before gets the output computed for it then: the
-    estimators scored here (boosted trees, their calibration) treat rows independently and
-    deterministically, so a hit is the number a fresh prediction would give. It lets repeated
-    forecasts of the same or slightly changed data skip the predictions of unchanged rows.
-    The rows are forgotten when the estimator, or any of its attributes (a refit), is another
-    object than before; at most :data:`MEMO_ROWS` are kept (older ones dropped all at once).
-    """
-
-    def __init__(self) -> None:
-        # One attribute, replaced whole: a thread never pairs one estimator's rows with another.
-        self._state: tuple[tuple[object, ...], dict[bytes, float]] = ((), {})
-
-    def apply(
-        self, estimator: object, matrix: FloatArray, compute: Callable[[IntArray], FloatArray]
-    ) -> FloatArray:
-        """One output per row of ``matrix``; ``compute(rows)`` gives those of unseen rows."""
-        rows = np.ascontiguousarray(matrix, dtype=np.float64)
-        if rows.ndim != 2 or rows.shape[1] == 0:
-            return compute(np.arange(len(rows)))
-        fitted = (estimator, *getattr(estimator, "__dict__", {}).values())
-        seen, known = self._state
-        if len(seen) != len(fitted) or any(a is not b for a, b in zip(seen, fitted, strict=False)):
-            known = {}
-            self._state = (fitted, known)
-        row_bytes = np.dtype((np.void, rows.itemsize * rows.shape[1]))
-        keys = cast(list[bytes], rows.view(row_bytes).ravel().tolist())
-        if not known:  # the first call after a fit: nothing to look up
-            out = compute(np.arange(len(keys)))
-            if len(keys) <= MEMO_ROWS:
-                known.update(zip(keys, out.tolist(), strict=True))
-            return out
-        # NaN marks a miss; a NaN output, were there one, would only be computed again.
-        out = np.fromiter(map(known.get, keys, repeat(np.nan)), np.float64, len(keys))
-        miss = np.flatnonzero(np.isnan(out))
-        if miss.size:
-            out[miss] = compute(miss)
-            if len(known) + miss.size <= MEMO_ROWS:
-                new = [keys[i] for i in miss.tolist()]
-                known.update(zip(new, out[miss].tolist(), strict=True))
-            else:  # start again from the rows of this call
-                known = {}
-                self._state = (fitted, known)
-                if len(keys) <= MEMO_ROWS:
-                    known.update(zip(keys, out.tolist(), strict=True))
-        return out
-
-
 @functools.cache
 def _thread_pools() -> ThreadpoolController:
     """The process's thread pools, looked up once: a lookup costs ~3 ms, a limit ~10 µs."""
     return ThreadpoolController()
 
 
-def _memos() -> dict[str, _RowMemo]:
-    return {"slip": _RowMemo(), "other": _RowMemo(), "effort": _RowMemo()}
-
-
-def _subset(panel: Panel, rows: IntArray) -> Panel:
-    return Panel(
-        X=panel.X.iloc[rows].reset_index(drop=True),
-        person=panel.person[rows],
-        origin=panel.origin[rows],
-        step=panel.step[rows],
-        target_week=panel.target_week[rows],
-        plan_h=panel.plan_h[rows],
-    )
-
-
-def _person_teams(tasks: pd.DataFrame, people: pd.DataFrame | None) -> pd.Series:
-    gids = list(pd.unique(tasks["assignee_gid"].dropna()))
-    teams = pd.Series("", index=pd.Index(gids, dtype=object), dtype=object)
-    if people is not None:
-        known = people.set_index("gid")["team"].fillna("")
-        teams = pd.concat([known.astype(object), teams[~teams.index.isin(known.index)]])
-    return teams
+def _memos() -> dict[str, RowMemo]:
+    return {"slip": RowMemo(), "other": RowMemo(), "effort": RowMemo()}
 
 
 def _digest(params: dict[str, object], today: date, tasks: pd.DataFrame, log: object) -> str:

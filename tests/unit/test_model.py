@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from forecasting import model as model_module
+from forecasting import row_memo
 from forecasting.calendar import capacity_grid
 from forecasting.effort import EstimateImputer, fit_bias
 from forecasting.history import build_history
@@ -330,8 +330,8 @@ class _Doubler:
 
 
 def test_row_memo_scores_only_unseen_rows_and_starts_again_when_full(monkeypatch):
-    monkeypatch.setattr(model_module, "MEMO_ROWS", 4)
-    memo, estimator = model_module._RowMemo(), _Doubler()
+    monkeypatch.setattr(row_memo, "MEMO_ROWS", 4)
+    memo, estimator = row_memo.RowMemo(), _Doubler()
     first = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
     second = np.array([[3.0, 0.0], [4.0, 0.0]])  # one seen, one new: 4 rows kept
     third = np.array([[5.0, 0.0], [1.0, 0.0]])  # a fifth row: start again from these two
