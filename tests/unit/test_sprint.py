@@ -9,14 +9,8 @@ import pandas as pd
 import pytest
 
 from forecasting.forecast import forecast_load
-from forecasting.sprint import (
-    COMMITTED,
-    FORECAST,
-    NO_ESTIMATE,
-    SprintPlan,
-    plan_sprint,
-    priority_value,
-)
+from forecasting.sprint import COMMITTED, FORECAST, SprintPlan, plan_sprint
+from forecasting.sprint_backlog import NO_ESTIMATE, priority_value
 from tests.builders import a_person, a_task, a_time_off, people_frame, tasks_frame, time_off_frame
 
 # Wednesday of ISO week 48 (as tests/asana_orgs.NOW); the sprint is week 49.
