@@ -33,13 +33,8 @@ from forecasting import frames
 from forecasting.backtest import BacktestResult, run_backtest
 from forecasting.forecast import forecast_load
 from forecasting.model import CapacityModel
-from forecasting.synthetic import (
-    TYPICAL_SLACK_DAYS,
-    SyntheticOrg,
-    generate_org,
-    late_probability,
-    planned_days,
-)
+from forecasting.synthetic import SyntheticOrg, generate_org
+from forecasting.synthetic_tasks import TYPICAL_SLACK_DAYS, late_probability, planned_days
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -50,7 +45,8 @@ SPEARMAN_TARGET = 0.8
 CALIBRATION_BINS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0000001)
 CALIBRATION_TOLERANCE = 0.10  # |predicted - observed| allowed per bin with >= 30 cells
 DEMO_TODAY = date(2026, 11, 25)
-# The synthetic generator's hidden process (forecasting/synthetic.py), used to simulate outcomes.
+# The synthetic generator's hidden process (forecasting/synthetic_tasks.py), used to simulate
+# outcomes.
 TRUE_NOISE_LOG_SD = 0.25
 TRUE_LATE_DAYS = (1, 10)
 TRUE_UNPLANNED_TASK_H = 3.0  # gamma(2, 1.5) hours per unplanned task
@@ -256,7 +252,7 @@ def time_log_of(org: SyntheticOrg) -> pd.DataFrame:
 def simulate_outcome(org: SyntheticOrg, rng: np.random.Generator, weeks: int = 4) -> np.ndarray:
     """One draw of the hours booked per person-week over ``weeks`` weeks, from the hidden truth.
 
-    The generator's own process (forecasting/synthetic.py), applied to the open work: each
+    The generator's own process (forecasting/synthetic_tasks.py), applied to the open work: each
     open dated task takes its remaining hours (unestimated ones: the person's mean open
     remaining) × the person's true bias × lognormal noise (sd 0.25); it finishes 1-10 days
     after its due date with the generator's ``late_probability`` of that overrun and of the

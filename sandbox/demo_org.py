@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from forecasting.synthetic import SKILLS, SyntheticOrg
+from forecasting.synthetic import SyntheticOrg
+from forecasting.synthetic_people import SKILLS
 from sandbox.asana_server import SandboxState
 
 PRIORITIES = ("High", "Medium", "Low")

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from forecasting import frames
-from forecasting.synthetic import SyntheticOrg, generate_org, late_probability, planned_days
+from forecasting.synthetic import SyntheticOrg, generate_org
+from forecasting.synthetic_tasks import late_probability, planned_days
 from forecasting.workload import compute_workload
 
 TODAY = date(2025, 3, 12)
