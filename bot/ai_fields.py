@@ -20,7 +20,7 @@ from bot.errors import AsanaError, CopilotError
 from bot.planning import propose_rebalance
 from bot.rollout import Actor, audit_event, current_mode, writes_paused
 from forecasting.forecast import Forecast
-from forecasting.rebalance import RebalancePlan
+from forecasting.rebalance_plan import RebalancePlan
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.rebalance import Move, RebalancePlan, WeekChange
+from forecasting.rebalance_plan import Move, RebalancePlan, WeekChange
 from forecasting.sprint import SprintPlan
 from forecasting.suggest import Suggestion
 from forecasting.whatif import WhatIfAnswer

@@ -21,7 +21,8 @@ from bot.services import MODEL_WAIT_S, resolve_task, resolve_team, visible_tasks
 from forecasting import scenarios
 from forecasting.forecast import Forecast, forecast_load
 from forecasting.model import CapacityModel
-from forecasting.rebalance import RebalanceOptions, RebalancePlan, rebalance
+from forecasting.rebalance import rebalance
+from forecasting.rebalance_plan import RebalanceOptions, RebalancePlan
 from forecasting.sprint import SprintPlan, plan_sprint
 from forecasting.suggest import Suggestion, suggest_assignees
 from forecasting.whatif import WhatIfAnswer, answer_what_if

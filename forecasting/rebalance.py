@@ -1,167 +1,35 @@
 """Rebalancer: moves that remove the most overload at the least disruption, each explained.
 
-Pure: returns a plan and changes nothing. The question is built by
+Owns ``rebalance`` (a solved assignment read back as moves with their weeks) and
+``apply_moves``. Pure: returns a plan and changes nothing. The question is built by
 :mod:`forecasting.rebalance_model` and solved by :func:`forecasting.assignment.solve_assignment`
 (exact with HiGHS up to ``EXACT_SIZE_LIMIT`` usable (option, task) pairs, local search with a
-time limit above). Must not import ``bot``.
+time limit above); the plan's values are :mod:`forecasting.rebalance_plan`, its sentences
+:mod:`forecasting.rebalance_reasons`. Must not import ``bot``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from forecasting.assignment import EXACT_SIZE_LIMIT, solve_assignment
+from forecasting.assignment import solve_assignment
 from forecasting.assignment_instance import FloatArray, IntArray
 from forecasting.forecast import Forecast, RiskBands
 from forecasting.model import CapacityModel
-from forecasting.rebalance_model import (
-    WORKING_DAYS_PER_WEEK,
-    RebalanceModel,
-    RebalanceWeights,
-    build_model,
-    shifted,
+from forecasting.rebalance_model import WORKING_DAYS_PER_WEEK, RebalanceModel, build_model, shifted
+from forecasting.rebalance_plan import Move, MoveKind, RebalanceOptions, RebalancePlan, WeekChange
+from forecasting.rebalance_reasons import (
+    name_lookup,
+    skill_match,
+    why_no_jobs,
+    why_remaining,
+    with_reason,
 )
-from forecasting.skills import TOP_LEVEL, required_skills, skill_levels
 from forecasting.spread import EPS_H
-
-__all__ = [
-    "EXACT_SIZE_LIMIT",
-    "Move",
-    "RebalanceOptions",
-    "RebalancePlan",
-    "RebalanceWeights",
-    "WeekChange",
-    "apply_moves",
-    "rebalance",
-]
-
-MoveKind = Literal["reassign", "shift"]
-
-
-@dataclass(frozen=True)
-class RebalanceOptions:
-    """What the rebalancer may do.
-
-    Attributes:
-        pool: person gids who may give and receive work (the team, by the caller's choice).
-        max_moves: at most this many tasks change (a reassignment or a date shift each).
-        shift_weeks: due dates of tasks may move up to this many working weeks later (0: never).
-        min_level: a receiver needs every required skill at this proficiency (1..5) or better.
-        time_limit_s: wall-clock budget of the solver.
-        seed: seed of the solver's local search (same input and seed, same plan).
-        weights: prices of the objective.
-    """
-
-    pool: tuple[str, ...]
-    max_moves: int | None = 10
-    shift_weeks: int = 0
-    min_level: int = 1
-    time_limit_s: float = 10.0
-    seed: int = 0
-    weights: RebalanceWeights = field(default_factory=RebalanceWeights)
-
-    def __post_init__(self) -> None:
-        if self.max_moves is not None and self.max_moves < 0:
-            raise ValueError(f"max_moves must be >= 0, got {self.max_moves}")
-        if not 0 <= self.shift_weeks <= 8:
-            raise ValueError(f"shift_weeks must be 0..8, got {self.shift_weeks}")
-        if not 1 <= self.min_level <= TOP_LEVEL:
-            raise ValueError(f"min_level must be 1..{TOP_LEVEL}, got {self.min_level}")
-
-
-@dataclass(frozen=True)
-class WeekChange:
-    """One person-week before and after a plan (hours are expected load)."""
-
-    week_start: date
-    capacity_h: float
-    before_h: float
-    after_h: float
-    p_over_before: float
-    p_over_after: float | None  # from a forecast of the planned world, when one was made
-
-    @property
-    def before_pct(self) -> float | None:
-        """Utilisation before, in percent; None at zero capacity."""
-        return None if self.capacity_h <= 0 else 100.0 * self.before_h / self.capacity_h
-
-    @property
-    def after_pct(self) -> float | None:
-        """Utilisation after, in percent; None at zero capacity."""
-        return None if self.capacity_h <= 0 else 100.0 * self.after_h / self.capacity_h
-
-
-@dataclass(frozen=True)
-class Move:
-    """One proposed change to one task, with its evidence.
-
-    Attributes:
-        kind: "reassign" (new assignee, same dates) or "shift" (same assignee, later dates).
-        hours: expected hours the move takes out of the giver's horizon.
-        shift_days: working days the dates move (0 for a reassignment).
-        new_start_on, new_due_on: the task's dates after the move.
-        skill_match: the receiver's level in each required skill, in words.
-        giver_weeks, receiver_weeks: the affected weeks of both people (the same person for a
-            shift), before and after the whole plan.
-        reason: why, in one or two sentences with the numbers.
-    """
-
-    task_gid: str
-    task_name: str
-    project_gid: str | None
-    url: str | None
-    kind: MoveKind
-    from_gid: str
-    to_gid: str
-    hours: float
-    shift_days: int
-    new_start_on: date | None
-    new_due_on: date | None
-    skill_match: str
-    giver_weeks: tuple[WeekChange, ...]
-    receiver_weeks: tuple[WeekChange, ...]
-    reason: str
-
-
-@dataclass(frozen=True)
-class RebalancePlan:
-    """The proposed moves and what they achieve.
-
-    Attributes:
-        moves: the moves, largest relief first.
-        overload_before_h, overload_after_h: expected hours above capacity summed over the
-            pool's person-weeks, today and with every move applied.
-        optimal: whether the solver proved the plan optimal for the model.
-        gap: relative distance to the solver's bound (0 when optimal), None when unknown.
-        method: "milp", "heuristic", "milp+heuristic" or "columns" (see ``AssignmentResult``).
-        seconds: solver wall-clock time.
-        explanation: why overload remains (or why nothing is proposed), in sentences.
-        notes: facts about the input (tasks left out and why).
-        model_version: the forecast model behind the numbers, None in fallback.
-    """
-
-    moves: tuple[Move, ...]
-    overload_before_h: float
-    overload_after_h: float
-    optimal: bool
-    gap: float | None
-    method: str
-    seconds: float
-    explanation: tuple[str, ...]
-    notes: tuple[str, ...]
-    model_version: str | None
-    weeks: tuple[date, ...]
-
-    @property
-    def removed_h(self) -> float:
-        """Expected overload hours the plan removes."""
-        return max(self.overload_before_h - self.overload_after_h, 0.0)
 
 
 def rebalance(
@@ -213,10 +81,10 @@ def rebalance(
         model=model,
         bands=bands,
     )
-    name_of = names or _names(people)
+    name_of = names or name_lookup(people)
     before = _overload(built.mean, built.capacity)
     if built.jobs.empty:
-        return _empty_plan(built, forecast, before, _why_no_jobs(built))
+        return _empty_plan(built, forecast, before, why_no_jobs(built))
     result = solve_assignment(built.problem, time_limit_s=options.time_limit_s, seed=options.seed)
     if not result.feasible:  # today's plan is feasible, so only a solver failure gets here
         why = (f"The optimiser found no plan: {result.reason}.",)
@@ -242,7 +110,7 @@ def rebalance(
         gap=result.gap,
         method=result.method,
         seconds=result.seconds,
-        explanation=_why_remaining(built, plan, after_load, options, name_of),
+        explanation=why_remaining(built, plan, after_load, options, name_of),
         notes=built.notes,
         model_version=forecast.model_version,
         weeks=built.weeks,
@@ -311,7 +179,7 @@ def _move(
     start = shifted(pd.Series([job["start_on"]], dtype="datetime64[ns]"), shift).iloc[0]
     due = shifted(pd.Series([job["due_on"]], dtype="datetime64[ns]"), shift).iloc[0]
     kind: MoveKind = "shift" if shift else "reassign"
-    match = _skill_match(job["required_skills"], people, built.persons[receiver])
+    match = skill_match(job["required_skills"], people, built.persons[receiver])
     hours = float(was.sum() - (now.sum() if receiver == giver else 0.0))
     move = Move(
         task_gid=str(job["gid"]),
@@ -330,7 +198,7 @@ def _move(
         receiver_weeks=receiver_weeks,
         reason="",
     )
-    return _with_reason(move, name_of)
+    return with_reason(move, name_of)
 
 
 def _weeks(
@@ -355,95 +223,6 @@ def _weeks(
     )
 
 
-def _with_reason(move: Move, name_of: Callable[[str], str]) -> Move:
-    giver = name_of(move.from_gid)
-    worst = max(move.giver_weeks, key=lambda w: (w.before_h - w.capacity_h, w.p_over_before))
-    first = (
-        f"{giver} is at {_pct(worst.before_h, worst.capacity_h)} in the week of "
-        f"{_day(worst.week_start)} (P(over) {worst.p_over_before:.0%})."
-    )
-    after = f"{giver} goes to {_pct(worst.after_h, worst.capacity_h)}"
-    if move.kind == "shift":
-        text = (
-            f"{first} Moving '{move.task_name}' {move.shift_days} working days later "
-            f"(due {_day(move.new_due_on)}) takes {move.hours:.1f} h out of the crowded weeks; "
-            f"{after}."
-        )
-    else:
-        receiver = name_of(move.to_gid)
-        peak = max(move.receiver_weeks, key=lambda w: w.after_h - w.capacity_h)
-        text = (
-            f"{first} Giving '{move.task_name}' ({move.hours:.1f} h) to {receiver} "
-            f"({move.skill_match}): {after}, {receiver} from "
-            f"{_pct(peak.before_h, peak.capacity_h)} to {_pct(peak.after_h, peak.capacity_h)} "
-            f"in the week of {_day(peak.week_start)}."
-        )
-    return Move(**{**move.__dict__, "reason": text})
-
-
-def _why_no_jobs(built: RebalanceModel) -> tuple[str, ...]:
-    if not built.risky.any():
-        weeks = len(built.weeks)
-        return (f"Nobody in the pool is over capacity or at risk in the next {weeks} weeks.",)
-    return ("Everyone at risk holds only tasks that cannot move.", *built.notes)
-
-
-def _why_remaining(
-    built: RebalanceModel,
-    plan: IntArray,
-    after_load: FloatArray,
-    options: RebalanceOptions,
-    name_of: Callable[[str], str],
-) -> tuple[str, ...]:
-    """Sentences on the weeks still over capacity after the plan and why their tasks stay."""
-    still = after_load > built.capacity + EPS_H
-    if not still.any():
-        return ()
-    reasons: list[str] = []
-    current = np.asarray(built.problem.current, dtype=np.int64)
-    moves = int(np.count_nonzero(plan != current))
-    if options.max_moves is not None and moves >= options.max_moves:
-        reasons.append(
-            f"The plan uses all {options.max_moves} moves allowed; more moves could relieve more."
-        )
-    forbidden = np.asarray(built.problem.forbidden, dtype=bool)
-    limit = np.asarray(built.problem.limit, dtype=np.float64)
-    room = limit + built.base - after_load  # hours each person-week can still take
-    for person in np.flatnonzero(still.any(axis=1)):
-        weeks = [built.weeks[k] for k in np.flatnonzero(still[person])]
-        over_h = float((after_load[person] - built.capacity[person])[still[person]].sum())
-        held = np.flatnonzero((built.jobs["holder"].to_numpy() == person) & (plan == current))
-        blocked_skill, no_room = [], []
-        for j in held:
-            others = (built.agent_person != person) & ~forbidden[:, j]
-            if not others.any():
-                blocked_skill.append(j)
-                continue
-            needs = built.hours[others, j]
-            fits = (needs <= room[built.agent_person[others]] + EPS_H).all(axis=1)
-            if not fits.any():
-                no_room.append(j)
-        who = name_of(built.persons[person])
-        text = f"{who} stays {over_h:.1f} h over capacity (weeks of {', '.join(map(_day, weeks))})"
-        parts = []
-        if blocked_skill:
-            skills = sorted(
-                {str(s) for j in blocked_skill for s in built.jobs["required_skills"].iloc[j]}
-            )
-            parts.append(
-                f"{len(blocked_skill)} task(s) need skills nobody else in the pool has"
-                + (f" ({', '.join(skills)})" if skills else "")
-            )
-        if no_room:
-            parts.append(
-                f"everyone who could take the other {len(no_room)} task(s) is full in those weeks"
-            )
-        if not held.size:
-            parts.append("no task of theirs can move (locked or undated)")
-        reasons.append(text + (": " + "; ".join(parts) if parts else ".") + ("." if parts else ""))
-    return tuple(reasons)
-
-
 def _empty_plan(
     built: RebalanceModel,
     forecast: Forecast,
@@ -463,25 +242,3 @@ def _empty_plan(
         model_version=forecast.model_version,
         weeks=built.weeks,
     )
-
-
-def _skill_match(cell: object, people: pd.DataFrame, gid: str) -> str:
-    required = required_skills(cell)
-    if not required:
-        return "no skill required"
-    row = people.loc[people["gid"] == gid]
-    levels = skill_levels(row["skills"].iloc[0]) if len(row) else {}
-    return ", ".join(f"{s} {levels.get(s, 0)}/{TOP_LEVEL}" for s in required)
-
-
-def _names(people: pd.DataFrame) -> Callable[[str], str]:
-    table = dict(zip(people["gid"].astype(str), people["name"].astype(str), strict=True))
-    return lambda gid: table.get(gid, gid)
-
-
-def _pct(load: float, capacity: float) -> str:
-    return f"{load:.0f} h (no capacity)" if capacity <= 0 else f"{100 * load / capacity:.0f} %"
-
-
-def _day(day: date | None) -> str:
-    return "no date" if day is None else f"{day:%a %-d %b}"

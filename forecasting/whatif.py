@@ -13,7 +13,8 @@ import pandas as pd
 
 from forecasting.forecast import Forecast
 from forecasting.model import CapacityModel
-from forecasting.rebalance import RebalanceOptions, RebalancePlan, rebalance
+from forecasting.rebalance import rebalance
+from forecasting.rebalance_plan import RebalanceOptions, RebalancePlan
 from forecasting.scenarios import ScenarioError, Transform, World, apply_all
 
 MIN_CHANGE_H = 1.0  # a person-week whose mean load moves this much (hours) is a change

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from forecasting.forecast import Forecast, forecast_load
-from forecasting.rebalance import RebalanceOptions, RebalancePlan, RebalanceWeights, rebalance
-from forecasting.rebalance_model import build_model
+from forecasting.rebalance import rebalance
+from forecasting.rebalance_model import RebalanceWeights, build_model
+from forecasting.rebalance_plan import RebalanceOptions, RebalancePlan
 from tests.builders import a_person, a_task, people_frame, tasks_frame, time_off_frame
 
 TODAY = date(2026, 11, 25)  # a Wednesday

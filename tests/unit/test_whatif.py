@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from forecasting.forecast import Forecast, forecast_load
-from forecasting.rebalance import RebalanceOptions
+from forecasting.rebalance_plan import RebalanceOptions
 from forecasting.scenarios import NewHire, NewProject, World
 from forecasting.whatif import answer_what_if
 from tests.builders import a_person, a_task, people_frame, tasks_frame, time_off_frame
