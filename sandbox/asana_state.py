@@ -1,15 +1,14 @@
-"""The sandbox's in-memory Asana workspace: stored records, builders, queries and the request log.
+"""The sandbox's in-memory Asana workspace: the builders that seed it and the views tests assert on.
 
-Knows nothing about HTTP; write-request rules live in `sandbox.asana_writes`.
+Stored tables, clock, gids, lookups and the request log are `sandbox.asana_tables`. Knows
+nothing about HTTP; write-request rules live in `sandbox.asana_writes`.
 """
 
 from __future__ import annotations
 
-import itertools
-import threading
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import Any
 
 from sandbox import asana_records, asana_writes
 from sandbox.asana_fields import Ref, default_selection, render
@@ -19,86 +18,25 @@ from sandbox.asana_model import (
     SUBTYPES,
     AsanaError,
     CustomField,
-    Exchange,
     Portfolio,
     Project,
     Task,
     Team,
     User,
-    iso_datetime,
 )
+from sandbox.asana_tables import SandboxTables
 
-_T = TypeVar("_T")
 _ENUM_COLORS = ("green", "yellow", "orange", "red", "purple", "blue", "cool-gray")
 
-__all__ = ["AsanaError", "Exchange", "SandboxState"]
+__all__ = ["SandboxState"]
 
 
-class SandboxState:
+class SandboxState(SandboxTables):
     """One Asana workspace held in memory, safe to share between server threads.
 
     Builder methods (`add_*`) raise ValueError on inconsistent input; the server holds `lock`
     while it reads or writes, so a request sees one consistent snapshot.
     """
-
-    def __init__(
-        self,
-        workspace_name: str = "Sandbox Org",
-        *,
-        workspace_gid: str | None = None,
-        now: Callable[[], datetime] | None = None,
-    ) -> None:
-        self.lock = threading.RLock()
-        self._now = now or (lambda: datetime.now(UTC))
-        self._gids = itertools.count(1_209_000_000_000_001)  # 16 digits, like real gids
-        self._used: set[str] = set()
-        self.workspace_gid = self.new_gid(workspace_gid)
-        self.workspace_name = workspace_name
-        self.me_gid: str | None = None  # whose token the sandbox serves; first user by default
-        self.users: dict[str, User] = {}
-        self.teams: dict[str, Team] = {}
-        self.projects: dict[str, Project] = {}
-        self.sections: dict[str, tuple[str, str, str]] = {}  # gid -> (name, project, created_at)
-        self.portfolios: dict[str, Portfolio] = {}
-        self.fields: dict[str, CustomField] = {}
-        self.options: dict[str, tuple[str, str, str]] = {}  # gid -> (field, name, color)
-        self.settings: dict[str, tuple[str, str, bool]] = {}  # gid -> (project, field, important)
-        # gid -> (project, member kind "user" or "team", member gid): GET /memberships records
-        self.project_memberships: dict[str, tuple[str, str, str]] = {}
-        self.tasks: dict[str, Task] = {}
-        self.story_records: dict[str, dict[str, Any]] = {}  # story gid -> stored story
-        self.task_stories: dict[str, list[str]] = {}  # task gid -> its story gids, oldest first
-        self.ooo: dict[str, dict[str, str]] = {}
-        self.time_entries: dict[str, dict[str, Any]] = {}
-        # Indexes kept up to date by the builders, so rendering a task stays O(1) in org size.
-        self.dependents: dict[str, list[str]] = {}  # task gid -> gids of tasks it blocks
-        self.actual_minutes: dict[str, int] = {}  # task gid -> sum of its time entries
-        self._log: list[Exchange] = []
-        self._log_lock = threading.Lock()
-
-    # ---- clock and ids -------------------------------------------------------------------
-
-    def now(self) -> datetime:
-        """The sandbox's current time (injectable for deterministic tests)."""
-        return self._now()
-
-    def now_iso(self) -> str:
-        """The current time in Asana's timestamp format."""
-        return iso_datetime(self._now())
-
-    def new_gid(self, explicit: str | None = None) -> str:
-        """A fresh numeric gid, or `explicit` if given.
-
-        Raises:
-            ValueError: `explicit` is already the gid of another record.
-        """
-        if explicit is not None and explicit in self._used:
-            raise ValueError(f"gid {explicit} is already used")
-        gid = explicit
-        while gid is None or gid in self._used:  # skip numbers a builder already claimed
-            gid = str(next(self._gids))
-        self._used.add(gid)
-        return gid
 
     # ---- builders ------------------------------------------------------------------------
 
@@ -115,7 +53,7 @@ class SandboxState:
         """Add a team whose members are the given user gids."""
         with self.lock:
             for member in members:
-                self._need(self.users, member, "user")
+                self.need(self.users, member, "user")
             team = Team(self.new_gid(gid), name, list(members))
             self.teams[team.gid] = team
             return team.gid
@@ -140,13 +78,13 @@ class SandboxState:
         """
         with self.lock:
             if team_gid is not None:
-                self._need(self.teams, team_gid, "team")
+                self.need(self.teams, team_gid, "team")
             if privacy not in PRIVACY_SETTINGS:
                 raise ValueError(f"privacy must be one of {PRIVACY_SETTINGS}, not {privacy!r}")
             for member in members:
-                self._need(self.users, member, "user")
+                self.need(self.users, member, "user")
             for team in shared_with:
-                self._need(self.teams, team, "team")
+                self.need(self.teams, team, "team")
             project = Project(
                 self.new_gid(gid),
                 name,
@@ -166,7 +104,7 @@ class SandboxState:
     def section_gid(self, project_gid: str, name: str) -> str:
         """The gid of a project's section with this name, created if missing."""
         with self.lock:
-            project = self._need(self.projects, project_gid, "project")
+            project = self.need(self.projects, project_gid, "project")
             for gid in project.sections:
                 if self.sections[gid][0] == name:
                     return gid
@@ -180,9 +118,9 @@ class SandboxState:
     ) -> str:
         """Add a portfolio owned by a user and holding the given projects."""
         with self.lock:
-            self._need(self.users, owner_gid, "user")
+            self.need(self.users, owner_gid, "user")
             for project in project_gids:
-                self._need(self.projects, project, "project")
+                self.need(self.projects, project, "project")
             portfolio = Portfolio(
                 self.new_gid(gid), name, owner_gid, list(project_gids), self.now_iso()
             )
@@ -221,7 +159,7 @@ class SandboxState:
     def add_enum_option(self, field_gid: str, name: str, *, color: str | None = None) -> str:
         """Add an option to an enum or multi_enum field (colours cycle when none is given)."""
         with self.lock:
-            custom = self._need(self.fields, field_gid, "custom_field")
+            custom = self.need(self.fields, field_gid, "custom_field")
             if custom.subtype not in ("enum", "multi_enum"):
                 raise ValueError(f"custom field {field_gid} is {custom.subtype}, not an enum")
             gid = self.new_gid()
@@ -233,7 +171,7 @@ class SandboxState:
     def enum_option_gid(self, field_gid: str, name: str) -> str:
         """The gid of an enum option, by the option's name."""
         with self.lock:
-            custom = self._need(self.fields, field_gid, "custom_field")
+            custom = self.need(self.fields, field_gid, "custom_field")
             for gid in custom.options:
                 if self.options[gid][1] == name:
                     return gid
@@ -244,8 +182,8 @@ class SandboxState:
     ) -> str:
         """Attach a custom field to a project; returns the custom field setting's gid."""
         with self.lock:
-            project = self._need(self.projects, project_gid, "project")
-            self._need(self.fields, field_gid, "custom_field")
+            project = self.need(self.projects, project_gid, "project")
+            self.need(self.fields, field_gid, "custom_field")
             if field_gid in self.project_field_gids(project_gid):
                 raise ValueError(f"custom field {field_gid} is already on project {project_gid}")
             gid = self.new_gid()
@@ -286,7 +224,7 @@ class SandboxState:
         """
         with self.lock:
             for dependency in dependencies:
-                self._need(self.tasks, dependency, "task")
+                self.need(self.tasks, dependency, "task")
             if assignee is not None and not isinstance(assignee, str):
                 # e.g. a pandas NaN for "no assignee": say so instead of failing on .lower().
                 raise ValueError(f"assignee must be a user gid, email or None, not {assignee!r}")
@@ -321,7 +259,7 @@ class SandboxState:
     def delete_task(self, gid: str) -> None:
         """Delete a task as someone in Asana would: later requests naming it get 404."""
         with self.lock:
-            task = self._need(self.tasks, gid, "task")
+            task = self.need(self.tasks, gid, "task")
             del self.tasks[gid]
             for project_gid, _ in task.memberships:
                 self.projects[project_gid].tasks.remove(gid)
@@ -340,7 +278,7 @@ class SandboxState:
     def add_ooo(self, user_gid: str, start_date: str, end_date: str) -> str:
         """Add an out-of-office entry (dates inclusive, YYYY-MM-DD)."""
         with self.lock:
-            self._need(self.users, user_gid, "user")
+            self.need(self.users, user_gid, "user")
             if date.fromisoformat(start_date) > date.fromisoformat(end_date):
                 raise ValueError("start_date is after end_date")
             gid = self.new_gid()
@@ -363,8 +301,8 @@ class SandboxState:
     ) -> str:
         """Record actual time on a task (adds to its `actual_time_minutes`)."""
         with self.lock:
-            task = self._need(self.tasks, task_gid, "task")
-            self._need(self.users, user_gid, "user")
+            task = self.need(self.tasks, task_gid, "task")
+            self.need(self.users, user_gid, "user")
             date.fromisoformat(entered_on)
             if attributable_to is None and task.memberships:
                 attributable_to = task.memberships[0][0]  # time counts toward the home project
@@ -389,7 +327,7 @@ class SandboxState:
     def task(self, gid: str) -> dict[str, Any]:
         """The full stored task as Asana JSON, opt-in fields included (for assertions)."""
         with self.lock:
-            self._need(self.tasks, gid, "task")
+            self.need(self.tasks, gid, "task")
             selection = default_selection("task", include_opt_in=True)
             result: dict[str, Any] = render(Ref("task", gid), "task", selection, self.record)
             return result
@@ -397,75 +335,12 @@ class SandboxState:
     def stories(self, task_gid: str) -> list[dict[str, Any]]:
         """The task's stories as full Asana JSON, oldest first."""
         with self.lock:
-            self._need(self.tasks, task_gid, "task")
+            self.need(self.tasks, task_gid, "task")
             selection = default_selection("story")
             return [
                 render(Ref("story", gid), "story", selection, self.record)
                 for gid in self.task_stories.get(task_gid, [])
             ]
-
-    def record_exchange(self, exchange: Exchange) -> None:
-        """Append one request/response pair to the log (called by the server)."""
-        with self._log_lock:
-            self._log.append(exchange)
-
-    def log(self) -> list[Exchange]:
-        """A snapshot of every exchange since the last `reset_log()`, in arrival order."""
-        with self._log_lock:
-            return list(self._log)
-
-    @property
-    def request_count(self) -> int:
-        """How many requests the server answered since the last `reset_log()`."""
-        with self._log_lock:
-            return len(self._log)
-
-    def reset_log(self) -> None:
-        """Forget the logged exchanges."""
-        with self._log_lock:
-            self._log.clear()
-
-    # ---- lookups -------------------------------------------------------------------------
-
-    def _need(self, table: Mapping[str, _T], gid: str, kind: str) -> _T:
-        if gid not in table:
-            raise ValueError(f"unknown {kind} {gid}")
-        return table[gid]
-
-    def require(self, kind: str, gid: str) -> None:
-        """Raise a 404 unless a record of this kind exists."""
-        tables: dict[str, Mapping[str, Any]] = {
-            "user": self.users,
-            "team": self.teams,
-            "project": self.projects,
-            "portfolio": self.portfolios,
-            "custom_field": self.fields,
-            "task": self.tasks,
-            "workspace": {self.workspace_gid: True},
-            "section": self.sections,
-        }
-        if gid not in tables[kind]:
-            raise AsanaError(404, f"{kind}: Unknown object: {gid}")
-
-    def user_gid(self, ident: str) -> str:
-        """Resolve a user given as gid, email or "me"; ValueError if unknown."""
-        if ident == "me" and self.me_gid is not None:
-            return self.me_gid
-        if ident in self.users:
-            return ident
-        for user in self.users.values():
-            if user.email.lower() == ident.lower():
-                return user.gid
-        raise ValueError(f"unknown user {ident}")
-
-    def project_field_gids(self, project_gid: str) -> list[str]:
-        """Custom fields attached to a project, in setting order."""
-        return [self.settings[s][1] for s in self.projects[project_gid].settings]
-
-    def task_field_gids(self, task: Task) -> list[str]:
-        """Custom fields a task carries: those of all its projects, without repeats."""
-        gids = (self.project_field_gids(p) for p, _ in task.memberships)
-        return list(dict.fromkeys(itertools.chain.from_iterable(gids)))
 
     def record(self, ref: Ref) -> dict[str, Any]:
         """The stored record behind a reference, with every field it can return."""
