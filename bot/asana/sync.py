@@ -3,12 +3,14 @@
 Reads teams and their members, the projects in scope (with who can see them), the workspace's
 custom fields, every open task plus recently completed history per project, and out-of-office
 entries per person; returns a ``Snapshot`` in the frame contracts of ``forecasting.frames``.
+Owns ``SyncScope``, ``full_sync`` and the reads; the records become frames in
+``bot.asana.sync_frames``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,7 +18,14 @@ from typing import Any
 import pandas as pd
 
 from bot.asana.client import AsanaGateway, Record
-from bot.domain import PUBLIC, CustomField, Snapshot
+from bot.asana.sync_frames import (
+    effort_field,
+    named_field,
+    people_frame,
+    task_projects,
+    tasks_frame,
+)
+from bot.domain import PUBLIC, Snapshot
 from bot.errors import AsanaAuthError, AsanaError, AsanaNotFound, LookupFailed
 from bot.roster import RosterEntry
 from forecasting import frames
@@ -100,8 +109,8 @@ def full_sync(
     fields = gateway.list(
         gateway.custom_fields.get_custom_fields_for_workspace, ws, fields=FIELD_FIELDS
     )
-    effort = _effort_field(fields, scope, warnings)
-    skills = _named_field(fields, scope.skills_field)
+    effort = effort_field(fields, scope, warnings)
+    skills = named_field(fields, scope.skills_field)
     since = (now - timedelta(days=scope.history_days)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     raw_tasks: dict[str, Record] = {}
     for project_gid in projects:
@@ -114,8 +123,8 @@ def full_sync(
             raw_tasks.setdefault(task["gid"], task)
     time_off_rows = _time_off(gateway, ws, members, today, warnings)
     shared_members = _shared_members(gateway, project_records, team_users, warnings)
-    tasks = _tasks_frame(raw_tasks.values(), set(projects), effort, skills)
-    people = _people_frame(members, team_of, roster, tasks, scope)
+    tasks = tasks_frame(raw_tasks.values(), set(projects), effort, skills)
+    people = people_frame(members, team_of, roster, tasks, scope)
     snapshot = Snapshot(
         workspace_gid=ws,
         synced_at=now,
@@ -146,7 +155,7 @@ def full_sync(
             if (team_gid := (p.get("team") or {}).get("gid")) in team_users
         },
         project_shared_members=shared_members,
-        task_projects=_task_projects(raw_tasks.values(), set(projects)),
+        task_projects=task_projects(raw_tasks.values(), set(projects)),
     )
     log.info(
         "asana sync: %d people, %d teams, %d projects, %d tasks, %d time-off entries, %d API calls",
@@ -244,47 +253,6 @@ def _shared_members(
     return shared
 
 
-def _effort_field(
-    fields: list[Record], scope: SyncScope, warnings: list[str]
-) -> CustomField | None:
-    if scope.effort_field:
-        plain_unit_h = 1 / 60 if scope.effort_unit == "minutes" else 1.0
-        found = _named_field(fields, scope.effort_field, plain_unit_h=plain_unit_h)
-        if found is None:
-            raise LookupFailed(
-                f"ASANA_EFFORT_FIELD {scope.effort_field!r} matches no custom field",
-                choices=sorted(f["name"] for f in fields if f.get("resource_subtype") == "number"),
-            )
-        return found
-    durations = [f for f in fields if f.get("format") == "duration"]
-    durations.sort(key=lambda f: f.get("asana_created_field") != "estimated_time")
-    if not durations:
-        warnings.append(
-            "no effort field found: every task counts as unestimated (set ASANA_EFFORT_FIELD)"
-        )
-        return None
-    f = durations[0]
-    # Asana's "Estimated time" (format duration) holds minutes; budgets use the same unit.
-    return CustomField(gid=f["gid"], name=f["name"], subtype="number", unit_h=1 / 60)
-
-
-def _named_field(
-    fields: list[Record], wanted: str, *, plain_unit_h: float = 1.0
-) -> CustomField | None:
-    if not wanted:
-        return None
-    for f in fields:
-        if f["gid"] == wanted or f["name"].lower() == wanted.lower():
-            minutes = f.get("format") == "duration"  # duration fields always hold minutes
-            return CustomField(
-                gid=f["gid"],
-                name=f["name"],
-                subtype=f["resource_subtype"],
-                unit_h=1 / 60 if minutes else plain_unit_h,
-            )
-    return None
-
-
 def _time_off(
     gateway: AsanaGateway,
     ws: str,
@@ -324,115 +292,3 @@ def _time_off(
             for e in entries
         )
     return rows
-
-
-def _tasks_frame(
-    raw: Iterable[Record],
-    in_scope: set[str],
-    effort: CustomField | None,
-    skills: CustomField | None,
-) -> pd.DataFrame:
-    rows = []
-    for t in raw:
-        values = {cf["gid"]: cf for cf in t.get("custom_fields") or []}
-        estimate = None
-        if effort is not None and effort.gid in values:
-            number = values[effort.gid].get("number_value")
-            estimate = None if number is None else float(number) * effort.unit_h
-        actual_min = t.get("actual_time_minutes")
-        actual = None if actual_min is None else float(actual_min) / 60
-        remaining = None
-        if estimate is not None:
-            remaining = estimate if estimate < 0 else max(estimate - (actual or 0.0), 0.0)
-        memberships = [m for m in t.get("memberships") or [] if m.get("project")]
-        home = next((m for m in memberships if m["project"]["gid"] in in_scope), None)
-        due_on = t.get("due_on") or (t.get("due_at") or "")[:10] or None
-        rows.append(
-            {
-                "gid": t["gid"],
-                "name": t.get("name") or "(untitled task)",
-                "assignee_gid": (t.get("assignee") or {}).get("gid"),
-                "project_gid": home["project"]["gid"] if home else None,
-                "section": ((home or {}).get("section") or {}).get("name"),
-                "start_on": t.get("start_on"),
-                "due_on": due_on,
-                "estimate_h": estimate,
-                "actual_h": actual,
-                "remaining_h": remaining,
-                "completed": bool(t.get("completed")),
-                "completed_at": t.get("completed_at"),
-                "created_at": t.get("created_at"),
-                "modified_at": t.get("modified_at"),
-                "priority": None,
-                "required_skills": _skill_names(values.get(skills.gid) if skills else None),
-                "depends_on": tuple(d["gid"] for d in t.get("dependencies") or []),
-                "locked": t.get("resource_subtype") == "milestone",
-                "url": t.get("permalink_url"),
-            }
-        )
-    return pd.DataFrame(rows, columns=[c.name for c in frames.TASKS])
-
-
-def _task_projects(raw: Iterable[Record], in_scope: set[str]) -> dict[str, frozenset[str]]:
-    """Every in-scope project of each task: a task is visible through any of them."""
-    return {
-        t["gid"]: frozenset(
-            m["project"]["gid"]
-            for m in t.get("memberships") or []
-            if m.get("project") and m["project"]["gid"] in in_scope
-        )
-        for t in raw
-    }
-
-
-def _skill_names(value: Record | None) -> tuple[str, ...]:
-    if not value:
-        return ()
-    options = value.get("multi_enum_values") or []
-    if value.get("enum_value"):
-        options = [value["enum_value"]]
-    return tuple(str(o["name"]).lower() for o in options if o and o.get("name"))
-
-
-def _people_frame(
-    members: Mapping[str, Record],
-    team_of: Mapping[str, str],
-    roster: Mapping[str, RosterEntry],
-    tasks: pd.DataFrame,
-    scope: SyncScope,
-) -> pd.DataFrame:
-    learned = _skills_from_history(tasks)
-    rows = []
-    for gid, user in members.items():
-        email = (user.get("email") or "").lower() or None
-        entry = roster.get(email or "") or RosterEntry(email=email or "")
-        rows.append(
-            {
-                "gid": gid,
-                "name": user.get("name") or email or gid,
-                "email": email,
-                "team": entry.team or team_of.get(gid),
-                "weekly_capacity_h": (
-                    entry.weekly_capacity_h
-                    if entry.weekly_capacity_h is not None
-                    else scope.default_capacity_h
-                ),
-                "workdays": entry.workdays or frames.FULL_WEEK,
-                "timezone": entry.timezone or scope.default_timezone,
-                "country": entry.country or scope.default_country or None,
-                "skills": entry.skills if entry.skills is not None else learned.get(gid, ()),
-                "is_active": True,
-            }
-        )
-    return pd.DataFrame(rows, columns=[c.name for c in frames.PEOPLE])
-
-
-def _skills_from_history(tasks: pd.DataFrame) -> dict[str, tuple[tuple[str, int], ...]]:
-    """Skill levels 1..5 from how many completed tasks needing each skill a person finished."""
-    done = tasks[tasks["completed"].astype(bool) & tasks["assignee_gid"].notna()]
-    exploded = done[["assignee_gid", "required_skills"]].explode("required_skills").dropna()
-    counts = exploded.groupby(["assignee_gid", "required_skills"]).size()
-    out: dict[str, list[tuple[str, int]]] = {}
-    for (person, skill), n in zip(counts.index.tolist(), counts.tolist(), strict=True):
-        out.setdefault(str(person), []).append((str(skill), int(min(5, 1 + n // 4))))
-    return {p: tuple(sorted(s)) for p, s in out.items()}
